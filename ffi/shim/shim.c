@@ -1,0 +1,201 @@
+/* libtsrun-shim: process creation for tsrun (see ffi/PLAN.md).
+ * The child of clone() lives in a copy of a multi-threaded JS process: it makes
+ * raw syscalls only (no malloc, no stdio, no locks) until execve. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+#define KSIGSET_SIZE 8
+
+struct ksigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
+static long rawsys(long n, long a, long b, long c, long d, long e)
+{
+	long r = syscall(n, a, b, c, d, e, 0);
+	return r < 0 ? -errno : r;
+}
+
+static __attribute__((noreturn)) void child_fail(int errfd, int err)
+{
+	/* errno travels as 4 bytes; the pipe is O_CLOEXEC, so success closes it */
+	while (syscall(SYS_write, errfd, &err, sizeof err) < 0 && errno == EINTR)
+		;
+	for (;;)
+		syscall(SYS_exit_group, 127);
+}
+
+static __attribute__((noreturn)) void child(const char *path, char *const argv[], char *const envp[],
+					    const int *keep, int nkeep, int errfd,
+					    const long *rlimits, int nrl)
+{
+	struct ksigaction dfl = { .handler = SIG_DFL };
+	unsigned long none = 0;
+	long r;
+	int i, next;
+
+	for (i = 1; i <= 64; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			syscall(SYS_rt_sigaction, i, &dfl, NULL, KSIGSET_SIZE);
+	for (i = 0; i < nrl * 3; i += 3) {
+		unsigned long rl[2] = { (unsigned long)rlimits[i + 1], (unsigned long)rlimits[i + 2] };
+		r = rawsys(SYS_prlimit64, 0, rlimits[i], (long)rl, 0, 0);
+		if (r < 0)
+			child_fail(errfd, (int)-r);
+	}
+	/* 0, 1, 2 are the child's stdio even if the JS runtime made them CLOEXEC */
+	for (i = 0; i < 3; i++)
+		syscall(SYS_fcntl, i, F_SETFD, 0);
+	/* keep[] is sorted and includes errfd; clear CLOEXEC on the caller's fds */
+	next = 3;
+	for (i = 0; i < nkeep; i++) {
+		int fd = keep[i];
+		if (fd < 3 || fd < next)
+			continue;
+		if (fd > next)
+			syscall(SYS_close_range, next, fd - 1, 0);
+		if (fd != errfd) {
+			r = rawsys(SYS_fcntl, fd, F_SETFD, 0, 0, 0);
+			if (r < 0)
+				child_fail(errfd, (int)-r);
+		}
+		next = fd + 1;
+	}
+	syscall(SYS_close_range, next, ~0U, 0);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, KSIGSET_SIZE);
+	r = rawsys(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0);
+	child_fail(errfd, (int)-r);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
+		unsigned long clone_flags, const int *keep_fds, int nkeep,
+		const long *rlimits, int nrl) /* nrl = number of triples */
+{
+	int pfd[2], err = 0, status, *keep;
+	sigset_t all, old;
+	long pid;
+	ssize_t n;
+
+	if (nkeep < 0 || nrl < 0)
+		return -EINVAL;
+	keep = malloc(sizeof(int) * (size_t)(nkeep + 1));
+	if (!keep)
+		return -ENOMEM;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		err = -errno;
+		free(keep);
+		return err;
+	}
+	if (nkeep)
+		memcpy(keep, keep_fds, sizeof(int) * (size_t)nkeep);
+	keep[nkeep] = pfd[1];
+	qsort(keep, (size_t)nkeep + 1, sizeof(int), cmp_int);
+
+	/* No handler of the JS runtime may run in the child: block everything
+	 * across clone; the child resets dispositions before unblocking. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = syscall(SYS_clone, (clone_flags & ~0xffUL) | SIGCHLD, NULL, NULL, NULL, 0);
+	if (pid == 0)
+		child(path, argv, envp, keep, nkeep + 1, pfd[1], rlimits, nrl);
+	err = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	free(keep);
+	close(pfd[1]);
+	if (pid < 0) {
+		close(pfd[0]);
+		return -err;
+	}
+	err = 0;
+	do
+		n = read(pfd[0], &err, sizeof err);
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (n == (ssize_t)sizeof err) {
+		while (waitpid((pid_t)pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+		return -(err ? err : EIO);
+	}
+	return (int)pid;
+}
+
+int tsrun_send_fd(int sock, int fd)
+{
+	char data[1] = { 'F' };
+	struct iovec iov = { .iov_base = data, .iov_len = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+
+	memset(&u, 0, sizeof u);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/* Returns the received fd (O_CLOEXEC) or -errno. */
+int tsrun_recv_fd(int sock)
+{
+	char data[4096];
+	struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd = -1;
+
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			return -errno;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int nfd = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i, f;
+			for (i = 0; i < nfd; i++) {
+				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+				if (fd < 0)
+					fd = f;
+				else
+					close(f);
+			}
+		}
+	}
+	if (fd < 0)
+		return n == 0 ? -ECONNRESET : -EBADMSG;
+	return fd;
+}

@@ -1,0 +1,60 @@
+// The global flags (before the command name), parsed by hand: this runs on every invocation.
+import * as path from 'node:path';
+import { UsageError } from '../errors.js';
+import { parseFlags } from './flags.js';
+import type { FlagDef } from './table.js';
+
+export const GLOBAL_FLAGS: FlagDef[] = [
+  { name: 'debug', type: 'boolean', desc: 'enable debug logging' },
+  { name: 'log', type: 'string', desc: "set the log file to write tsrun logs to (default is '/dev/stderr')" },
+  { name: 'log-format', type: 'string', desc: "set the log format ('text' (default), or 'json')", default: 'text' },
+  { name: 'root', type: 'string', desc: 'root directory for storage of container state (this should be located in tmpfs)' },
+  { name: 'criu', type: 'string', desc: 'path to the criu binary used for checkpoint and restore (unused: checkpoint is not supported)' },
+  { name: 'systemd-cgroup', type: 'boolean', desc: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:tsrun:434234"' },
+  { name: 'rootless', type: 'string', desc: "ignore cgroup permission errors ('true', 'false', or 'auto')", default: 'auto' },
+  { name: 'version', alias: 'v', type: 'boolean', desc: 'print the version' },
+];
+
+export interface Globals {
+  root: string;
+  log?: string;
+  logFormat: 'text' | 'json';
+  debug: boolean;
+  systemdCgroup: boolean;
+  rootless: boolean | 'auto';
+  help: boolean;
+  version: boolean;
+  /** The command name, if any. */
+  command?: string;
+  /** Everything after the command name. */
+  rest: string[];
+}
+
+export function defaultRoot(): string {
+  const uid = process.geteuid?.() ?? 0;
+  if (uid === 0) return '/run/tsrun';
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  return xdg ? path.join(xdg, 'tsrun') : `/run/user/${uid}/tsrun`;
+}
+
+export function parseGlobals(argv: readonly string[]): Globals {
+  const p = parseFlags({ name: '', flags: GLOBAL_FLAGS, haltAfter: 1 }, argv);
+  const f = p.flags;
+  const format = f['log-format'] as string;
+  if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log format "${format}": use 'text' or 'json'`);
+  const rl = f.rootless as string;
+  if (rl !== 'true' && rl !== 'false' && rl !== 'auto') throw new UsageError(`invalid --rootless value "${rl}": use 'true', 'false' or 'auto'`);
+  const root = (f.root as string | undefined) ?? defaultRoot();
+  return {
+    root: path.resolve(root),
+    log: f.log as string | undefined,
+    logFormat: format,
+    debug: f.debug === true,
+    systemdCgroup: f['systemd-cgroup'] === true,
+    rootless: rl === 'auto' ? 'auto' : rl === 'true',
+    help: p.help,
+    version: f.version === true,
+    command: p._[0],
+    rest: p._.slice(1),
+  };
+}

@@ -1,0 +1,192 @@
+// The command table: names, flags (runc's names, short forms and help text) and positional
+// arguments of every command. Loaded by every invocation, so it is plain data: each command's
+// code is imported lazily through `load`.
+import type { Ctx } from './context.js';
+
+export type FlagType = 'boolean' | 'string' | 'number' | 'array';
+
+export interface FlagDef {
+  name: string;
+  alias?: string;
+  type: FlagType;
+  desc: string;
+  default?: string | number | boolean;
+}
+
+export interface ParsedArgs {
+  /** Positional arguments (for exec/ps: everything after the first one, unparsed). */
+  _: string[];
+  /** Flag values by long name: boolean | string | number | string[]; absent when not given and without default. */
+  flags: Record<string, string | number | boolean | string[] | undefined>;
+}
+
+export interface CommandModule {
+  default(ctx: Ctx, args: ParsedArgs): Promise<number>;
+}
+
+export interface CommandDef {
+  name: string;
+  summary: string;
+  /** Usage after `tsrun <name> [command options]`. */
+  usage: string;
+  flags: FlagDef[];
+  /** Positional argument count bounds. */
+  minArgs: number;
+  maxArgs: number;
+  /**
+   * Flag parsing stops after this many positionals (the rest belongs to the container process
+   * or to ps), like runc's exec/ps. Other commands accept flags anywhere, like runc.
+   */
+  haltAfter?: number;
+  /** The first positional is a container id (named in error lines). */
+  takesId: boolean;
+  /** Parsed by the small built-in parser rather than yargs (start-up cost: hot commands). */
+  fast: boolean;
+  load(): Promise<CommandModule>;
+}
+
+const CONSOLE_SOCKET = "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal";
+const PRESERVE_FDS = 'Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)';
+const PID_FILE = 'specify the file to write the process id to';
+const NO_PIVOT = 'do not use pivot root to jail process inside rootfs.  This should be used whenever the rootfs is on top of a ramdisk';
+const NO_NEW_KEYRING = 'do not create a new session keyring for the container.  This will cause the container to inherit the calling processes session key';
+const BUNDLE = 'path to the root of the bundle directory, defaults to the current directory';
+
+const CREATE_FLAGS: FlagDef[] = [
+  { name: 'bundle', alias: 'b', type: 'string', desc: BUNDLE, default: '.' },
+  { name: 'console-socket', type: 'string', desc: CONSOLE_SOCKET },
+  { name: 'pid-file', type: 'string', desc: PID_FILE },
+  { name: 'no-pivot', type: 'boolean', desc: NO_PIVOT },
+  { name: 'no-new-keyring', type: 'boolean', desc: NO_NEW_KEYRING },
+  { name: 'preserve-fds', type: 'number', desc: PRESERVE_FDS, default: 0 },
+];
+
+const FORMAT = { name: 'format', alias: 'f', type: 'string', desc: 'select one of: table or json', default: 'table' } as const;
+
+const ID = '<container-id>';
+
+const defs: CommandDef[] = [
+  {
+    name: 'checkpoint', summary: 'checkpoint a running container (not supported)', usage: ID, flags: [],
+    minArgs: 0, maxArgs: Infinity, haltAfter: 0, takesId: false, fast: true, load: () => import('./commands/checkpoint.js'),
+  },
+  {
+    name: 'create', summary: 'create a container', usage: ID, flags: CREATE_FLAGS,
+    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/create.js'),
+  },
+  {
+    name: 'delete', summary: 'delete any resources held by the container often used with detached container', usage: ID,
+    flags: [{ name: 'force', alias: 'f', type: 'boolean', desc: 'Forcibly deletes the container if it is still running (uses SIGKILL)' }],
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/delete.js'),
+  },
+  {
+    name: 'events', summary: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', usage: ID,
+    flags: [
+      { name: 'interval', type: 'string', desc: 'set the stats collection interval', default: '5s' },
+      { name: 'stats', type: 'boolean', desc: "display the container's stats then exit" },
+    ],
+    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/events.js'),
+  },
+  {
+    name: 'exec', summary: 'execute new process inside the container',
+    usage: `${ID} <command> [command options]  || -p process.json ${ID}`,
+    flags: [
+      { name: 'console-socket', type: 'string', desc: CONSOLE_SOCKET },
+      { name: 'cwd', type: 'string', desc: 'current working directory in the container' },
+      { name: 'env', alias: 'e', type: 'array', desc: 'set environment variables' },
+      { name: 'tty', alias: 't', type: 'boolean', desc: 'allocate a pseudo-TTY' },
+      { name: 'user', alias: 'u', type: 'string', desc: 'UID (format: <uid>[:<gid>])' },
+      { name: 'additional-gids', alias: 'g', type: 'array', desc: 'additional gids' },
+      { name: 'process', alias: 'p', type: 'string', desc: 'path to the process.json' },
+      { name: 'detach', alias: 'd', type: 'boolean', desc: "detach from the container's process" },
+      { name: 'pid-file', type: 'string', desc: PID_FILE },
+      { name: 'process-label', type: 'string', desc: 'set the asm process label for the process commonly used with selinux' },
+      { name: 'apparmor', type: 'string', desc: 'set the apparmor profile for the process' },
+      { name: 'no-new-privs', type: 'boolean', desc: 'set the no new privileges value for the process' },
+      { name: 'cap', alias: 'c', type: 'array', desc: 'add a capability to the bounding set for the process' },
+      { name: 'preserve-fds', type: 'number', desc: PRESERVE_FDS, default: 0 },
+      { name: 'cgroup', type: 'string', desc: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
+      { name: 'ignore-paused', type: 'boolean', desc: 'allow exec in a paused container' },
+    ],
+    minArgs: 1, maxArgs: Infinity, haltAfter: 1, takesId: true, fast: false, load: () => import('./commands/exec.js'),
+  },
+  {
+    name: 'features', summary: 'show the enabled features', usage: '', flags: [],
+    minArgs: 0, maxArgs: 0, takesId: false, fast: false, load: () => import('./commands/features.js'),
+  },
+  {
+    name: 'kill', summary: "kill sends the specified signal (default: SIGTERM) to the container's init process", usage: `${ID} [signal]`,
+    flags: [{ name: 'all', alias: 'a', type: 'boolean', desc: 'send the specified signal to all processes inside the container' }],
+    minArgs: 1, maxArgs: 2, takesId: true, fast: true, load: () => import('./commands/kill.js'),
+  },
+  {
+    name: 'list', summary: 'lists containers started by tsrun with the given root', usage: '',
+    flags: [FORMAT, { name: 'quiet', alias: 'q', type: 'boolean', desc: 'display only container IDs' }],
+    minArgs: 0, maxArgs: 0, takesId: false, fast: true, load: () => import('./commands/list.js'),
+  },
+  {
+    name: 'pause', summary: 'pause suspends all processes inside the container', usage: ID, flags: [],
+    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/pause.js'),
+  },
+  {
+    name: 'ps', summary: 'ps displays the processes running inside a container', usage: `${ID} [ps options]`, flags: [FORMAT],
+    minArgs: 1, maxArgs: Infinity, haltAfter: 1, takesId: true, fast: false, load: () => import('./commands/ps.js'),
+  },
+  {
+    name: 'restore', summary: 'restore a container from a previous checkpoint (not supported)', usage: ID, flags: [],
+    minArgs: 0, maxArgs: Infinity, haltAfter: 0, takesId: false, fast: true, load: () => import('./commands/restore.js'),
+  },
+  {
+    name: 'resume', summary: 'resumes all processes that have been previously paused', usage: ID, flags: [],
+    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/resume.js'),
+  },
+  {
+    name: 'run', summary: 'create and run a container', usage: ID,
+    flags: [
+      ...CREATE_FLAGS,
+      { name: 'detach', alias: 'd', type: 'boolean', desc: "detach from the container's process" },
+      { name: 'keep', type: 'boolean', desc: 'do not delete the container after it exits' },
+      { name: 'no-subreaper', type: 'boolean', desc: 'disable the use of the subreaper used to reap reparented processes' },
+    ],
+    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/run.js'),
+  },
+  {
+    name: 'spec', summary: 'create a new specification file', usage: '',
+    flags: [
+      { name: 'bundle', alias: 'b', type: 'string', desc: 'path to the root of the bundle directory' },
+      { name: 'rootless', type: 'boolean', desc: 'generate a configuration for a rootless container' },
+    ],
+    minArgs: 0, maxArgs: 0, takesId: false, fast: false, load: () => import('./commands/spec.js'),
+  },
+  {
+    name: 'start', summary: 'executes the user defined process in a created container', usage: ID, flags: [],
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/start.js'),
+  },
+  {
+    name: 'state', summary: 'output the state of a container', usage: ID, flags: [],
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/state.js'),
+  },
+  {
+    name: 'update', summary: 'update container resource constraints', usage: ID,
+    flags: [
+      { name: 'resources', alias: 'r', type: 'string', desc: "path to the file containing the resources to update or '-' to read from the standard input" },
+      { name: 'blkio-weight', type: 'string', desc: 'Specifies per cgroup weight, range is from 10 to 1000' },
+      { name: 'cpu-period', type: 'string', desc: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-quota', type: 'string', desc: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpu-share', type: 'string', desc: 'CPU shares (relative weight vs. other containers)' },
+      { name: 'cpu-rt-period', type: 'string', desc: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default' },
+      { name: 'cpu-rt-runtime', type: 'string', desc: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period' },
+      { name: 'cpuset-cpus', type: 'string', desc: 'CPU(s) to use' },
+      { name: 'cpuset-mems', type: 'string', desc: 'Memory node(s) to use' },
+      { name: 'memory', type: 'string', desc: 'Memory limit (in bytes)' },
+      { name: 'memory-reservation', type: 'string', desc: 'Memory reservation or soft_limit (in bytes)' },
+      { name: 'memory-swap', type: 'string', desc: "Total memory usage (memory + swap); set '-1' to enable unlimited swap" },
+      { name: 'pids-limit', type: 'string', desc: 'Maximum number of pids allowed in the container' },
+      { name: 'l3-cache-schema', type: 'string', desc: 'The string of Intel RDT/CAT L3 cache schema' },
+      { name: 'mem-bw-schema', type: 'string', desc: 'The string of Intel RDT/MBA memory bandwidth schema' },
+    ],
+    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/update.js'),
+  },
+];
+
+export const COMMANDS: ReadonlyMap<string, CommandDef> = new Map(defs.map((d) => [d.name, d]));

@@ -1,0 +1,238 @@
+// `create`: bundle -> validated config -> launch plan -> tsrun-init waiting on the exec fifo.
+// Every step registers its undo; any failure unwinds them all, so nothing is left behind.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Ctx } from '../cli/context.js';
+import { TsrunError } from '../errors.js';
+import type { Spec } from '../spec/types.js';
+import { loadConfig } from '../spec/load-config.js';
+import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
+import { launchInit, InitOpError } from '../shim/init-protocol.js';
+import { loadNative, type Native } from '../shim/native.js';
+import { addProcess, applyResources, createCgroup, destroyCgroup, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { layout } from '../cgroups/paths.js';
+import { effectiveDeviceRules } from '../linux/device-rules.js';
+import type { HostCgroupMount } from '../linux/mountinfo.js';
+import { callerRlimits } from './caller-limits.js';
+import { runHooks } from './hooks.js';
+import type { ContainerRecord } from './record.js';
+import { readStartTime } from './status.js';
+import { Store } from './store.js';
+import { withLock } from './lock.js';
+import { writeIdMaps } from './userns.js';
+import { connectConsoleSocket, makeFifo } from './fds.js';
+import { compileSeccomp } from '../linux/seccomp.js';
+import { withHome } from '../linux/home-env.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  /** Internal (foreground run): an fd that receives the pty master instead of --console-socket. */
+  consoleFd?: number;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  native: Native;
+}
+
+/** Undo steps, run in reverse order when create fails. */
+class Unwind {
+  private steps: Array<() => void | Promise<void>> = [];
+  add(fn: () => void | Promise<void>): void {
+    this.steps.push(fn);
+  }
+  async run(): Promise<void> {
+    for (const fn of this.steps.reverse()) {
+      try {
+        await fn();
+      } catch {
+        // best effort: the first error is the one the user sees
+      }
+    }
+    this.steps = [];
+  }
+}
+
+export async function create(ctx: Ctx, o: CreateOptions): Promise<void> {
+  await createContainer(ctx, o);
+}
+
+export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Created> {
+  const store = new Store(ctx.root);
+  store.dir(o.id); // validates the id before anything touches the disk
+  const bundle = path.resolve(o.bundle);
+  if (!fs.existsSync(bundle)) throw new TsrunError(`bundle ${bundle}: no such directory`);
+  const loaded = loadConfig(bundle);
+  const rootfsDir = path.resolve(bundle, loaded.root!.path);
+  const spec: Spec = loaded.process ? { ...loaded, process: withHome(loaded.process, rootfsDir) } : loaded;
+  if (spec.process?.terminal && o.consoleSocket === undefined && o.consoleFd === undefined) {
+    throw new TsrunError('process.terminal is true: a --console-socket is required');
+  }
+  if (!spec.process?.terminal && o.consoleSocket !== undefined) {
+    throw new TsrunError('--console-socket given but process.terminal is false');
+  }
+  if (o.pidFile && !fs.existsSync(path.dirname(path.resolve(o.pidFile)))) {
+    throw new TsrunError(`--pid-file ${o.pidFile}: no such directory ${path.dirname(path.resolve(o.pidFile))}`);
+  }
+  const native = await loadNative();
+  const unwind = new Unwind();
+  try {
+    const dir = store.createDir(o.id);
+    unwind.add(() => store.remove(o.id));
+    return await withLock(ctx.root, o.id, () => launch(ctx, o, spec, bundle, dir, store, native, unwind));
+  } catch (e) {
+    await unwind.run();
+    throw e;
+  }
+}
+
+async function launch(
+  ctx: Ctx,
+  o: CreateOptions,
+  spec: Spec,
+  bundle: string,
+  dir: string,
+  store: Store,
+  native: Native,
+  unwind: Unwind,
+): Promise<Created> {
+  const rootfs = path.resolve(bundle, spec.root!.path);
+  const record: ContainerRecord = {
+    ociVersion: spec.ociVersion,
+    id: o.id,
+    // Until the init exists, the record names this create process: `state` says "creating"
+    // while it runs and "stopped" if it dies.
+    pid: process.pid,
+    pidStartTime: readStartTime(process.pid) ?? 0,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: spec.annotations,
+    status: 'creating',
+    namespaces: spec.linux?.namespaces ?? [],
+    process: spec.process,
+    hooks: spec.hooks,
+    sharedPidNs: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'pid'),
+  };
+
+  const cgroup: CgroupHandle = resolveCgroup(spec.linux?.cgroupsPath, o.id, { systemd: ctx.systemdCgroup });
+  createCgroup(cgroup, undefined);
+  unwind.add(() => destroyCgroup(cgroup, { kill: true }));
+  record.cgroup = cgroup;
+  store.save(record);
+
+  const fifo = path.join(dir, 'exec.fifo');
+  await makeFifo(native, fifo);
+  const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
+  const ownFds = [fifoFd];
+  const closeOwn = () => {
+    for (const fd of ownFds.splice(0)) fs.closeSync(fd);
+  };
+  unwind.add(closeOwn);
+  let consoleFd = spec.process?.terminal ? o.consoleFd : undefined;
+  if (o.consoleSocket !== undefined) {
+    consoleFd = await connectConsoleSocket(native, o.consoleSocket);
+    ownFds.push(consoleFd);
+  }
+  const preserved = preservedFds(o.preserveFds);
+  const seccomp = spec.linux?.seccomp ? await compileSeccomp(spec.linux.seccomp) : undefined;
+
+  const build = (pid: number): CreatePlan => {
+    const startState = JSON.stringify({ ociVersion: spec.ociVersion, id: o.id, status: 'created', pid, bundle, annotations: spec.annotations });
+    return buildCreatePlan({
+      spec,
+      rootfs,
+      bundle,
+      noPivot: o.noPivot,
+      cgroupDir: cgroupDirOf(cgroup),
+      consoleFd,
+      fifoFd,
+      firstClosedFd: 3 + preserved.length,
+      seccomp,
+      startState,
+    });
+  };
+  let plan: CreatePlan;
+  try {
+    plan = build(0);
+  } catch (e) {
+    throw new TsrunError((e as Error).message);
+  }
+  const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
+  let launched;
+  try {
+    launched = await launchInit({
+      cloneFlags: plan.cloneFlags,
+      keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : []), fifoFd],
+      rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3),
+      native,
+      onSpawn: (pid) => {
+        addProcess(cgroup, pid);
+        if (plan.userMaps === 'atSpawn') writeIdMaps(pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
+      },
+      plan: (pid) => build(pid).ops,
+      onSync: (code, pid) => {
+        if (code === 'U') writeIdMaps(pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
+        else if (code === 'H') {
+          const hooks = spec.hooks ?? {};
+          runHooks('prestart', hooks.prestart, stateOf(pid));
+          runHooks('createRuntime', hooks.createRuntime, stateOf(pid));
+          runHooks('createContainer', hooks.createContainer, stateOf(pid));
+        } else throw new TsrunError(`tsrun-init asked for an unknown sync "${code}"`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof InitOpError) throw new TsrunError(e.message);
+    throw e;
+  }
+  unwind.add(() => {
+    try {
+      process.kill(launched.pid, 9);
+    } catch {
+      /* gone */
+    }
+  });
+  // Like runc, the limits apply once the init has built the rootfs (it mknod()s devices that
+  // the device rules may deny).
+  applyResources(cgroup, { ...spec.linux?.resources, devices: effectiveDeviceRules(spec) });
+  record.pid = launched.pid;
+  record.pidStartTime = readStartTime(launched.pid) ?? 0;
+  record.status = 'created';
+  record.execFifo = fifo;
+  store.save(record);
+  if (o.pidFile) writePidFile(o.pidFile, launched.pid);
+  closeOwn();
+  return { record, native };
+}
+
+/** fds 3.. that the container inherits: --preserve-fds and systemd's LISTEN_FDS. */
+function preservedFds(preserve: number): number[] {
+  let n = preserve;
+  const listen = Number(process.env.LISTEN_FDS ?? '0');
+  if (Number.isInteger(listen) && listen > 0) n += listen;
+  return Array.from({ length: n }, (_, i) => 3 + i);
+}
+
+function writePidFile(file: string, pid: number): void {
+  const abs = path.resolve(file);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
+  fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
+  fs.renameSync(tmp, abs);
+}
+
+/** Maps a host cgroup mount to the container's directory in it. */
+function cgroupDirOf(h: CgroupHandle): (m: HostCgroupMount) => string | undefined {
+  const l = layout(h);
+  return (m) => {
+    if (m.version === 2) return l.v2?.mount === m.mountPoint ? l.v2.dir : undefined;
+    for (const v of l.v1.values()) if (v.mount === m.mountPoint) return v.dir;
+    return undefined;
+  };
+}

@@ -1,0 +1,77 @@
+// `delete`: a created or stopped container (or any, with force) loses its processes, its
+// cgroup and its state directory; then poststop hooks run, and only warn on failure.
+import * as fs from 'node:fs';
+import type { Ctx } from '../cli/context.js';
+import { TsrunError, describeError } from '../errors.js';
+import { runHook } from './hooks.js';
+import { withLock } from './lock.js';
+import type { ContainerRecord } from './record.js';
+import { currentStatus, isAlive, specState } from './status.js';
+import { Store } from './store.js';
+import { signalCgroup } from './kill.js';
+
+const SIGKILL = 9;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the process is gone or a zombie (its parent reaps it, not us). */
+export async function waitGone(pid: number, startTime: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; isAlive(pid, startTime); delay = Math.min(delay * 2, 20)) {
+    if (Date.now() >= deadline) throw new TsrunError(`process ${pid} did not exit after SIGKILL`);
+    await sleep(delay);
+  }
+}
+
+export interface DeleteOptions {
+  force: boolean;
+}
+
+/** Deletes container `id`. A missing container is an error, except with force (runc). */
+export async function deleteContainer(ctx: Ctx, id: string, o: DeleteOptions): Promise<void> {
+  const store = new Store(ctx.root);
+  if (!store.tryLoad(id)) {
+    if (o.force) return;
+    throw new TsrunError(`container ${id} does not exist`);
+  }
+  await withLock(ctx.root, id, async () => {
+    const r = store.tryLoad(id);
+    if (!r) {
+      if (o.force) return;
+      throw new TsrunError(`container ${id} does not exist`);
+    }
+    const status = currentStatus(r);
+    if ((status === 'running' || status === 'paused' || status === 'creating') && !o.force) {
+      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    await destroy(ctx, store, r);
+  });
+}
+
+/** Kills what is left, removes the cgroup and the state, then runs the poststop hooks. */
+export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promise<void> {
+  if (isAlive(r.pid, r.pidStartTime)) {
+    if (r.cgroup) await signalCgroup(r.cgroup, SIGKILL);
+    try {
+      process.kill(r.pid, SIGKILL);
+    } catch {
+      // Gone already.
+    }
+    await waitGone(r.pid, r.pidStartTime);
+  }
+  if (r.cgroup) {
+    const cg = await import('../cgroups/index.js');
+    await cg.destroyCgroup(r.cgroup, { kill: true });
+  }
+  if (r.execFifo) fs.rmSync(r.execFifo, { force: true });
+  store.remove(r.id);
+  // Spec: poststop hooks run once the container is deleted; a failing one is a warning and
+  // the remaining ones still run.
+  for (const hook of r.hooks?.poststop ?? []) {
+    try {
+      runHook('poststop', hook, specState(r, 'stopped'));
+    } catch (e) {
+      ctx.log.warn(`delete ${r.id}: ${describeError(e)}`);
+    }
+  }
+}

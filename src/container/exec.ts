@@ -1,0 +1,142 @@
+// `exec`: a new process in a running container, joining its namespaces and cgroup.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Ctx } from '../cli/context.js';
+import { TsrunError, describeError } from '../errors.js';
+import type { Process } from '../spec/types.js';
+import { buildExecPlan } from '../linux/exec-plan.js';
+import { withHome } from '../linux/home-env.js';
+import { launchInit, InitOpError } from '../shim/init-protocol.js';
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.js';
+import { addProcess } from '../cgroups/index.js';
+import { callerRlimits } from './caller-limits.js';
+import { connectConsoleSocket } from './fds.js';
+import { waitForeground } from './foreground.js';
+import { currentStatus } from './status.js';
+import { Store } from './store.js';
+
+export interface ExecOptions {
+  id: string;
+  process?: string;
+  args: string[];
+  env: string[];
+  cwd?: string;
+  user?: string;
+  additionalGids: number[];
+  tty: boolean;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  caps: string[];
+  noNewPrivs?: boolean;
+  apparmor?: string;
+  processLabel?: string;
+  ignorePaused: boolean;
+  cgroup?: string;
+}
+
+export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
+  const store = new Store(ctx.root);
+  const r = store.load(o.id);
+  const status = currentStatus(r);
+  if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
+  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
+  const proc = withHome(execProcess(r.process, o), r.rootfs);
+  if (proc.terminal && o.detach && o.consoleSocket === undefined) {
+    throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
+  }
+  if (!proc.terminal && o.consoleSocket !== undefined) {
+    throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty');
+  }
+  const native = await loadNative();
+  const own: number[] = [];
+  let pair: [number, number] | undefined;
+  let consoleFd: number | undefined;
+  try {
+    if (proc.terminal) {
+      if (o.consoleSocket !== undefined) consoleFd = await connectConsoleSocket(native, o.consoleSocket);
+      else {
+        pair = native.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        consoleFd = pair[1];
+      }
+      own.push(consoleFd);
+    }
+    const preserved = Array.from({ length: o.preserveFds }, (_, i) => 3 + i);
+    let launched;
+    try {
+      launched = await launchInit({
+        cloneFlags: 0,
+        keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : [])],
+        rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
+        native,
+        onSpawn: (pid) => {
+          if (r.cgroup) addProcess(r.cgroup, pid);
+        },
+        plan: () => buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length }),
+      });
+    } catch (e) {
+      if (e instanceof InitOpError) throw new TsrunError(e.message);
+      throw e;
+    }
+    for (const fd of own.splice(0)) native.close(fd);
+    let master: number | undefined;
+    if (pair) {
+      master = native.recvFd(pair[0]);
+      native.close(pair[0]);
+      pair = undefined;
+    }
+    if (o.pidFile) {
+      const abs = path.resolve(o.pidFile);
+      const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
+      fs.writeFileSync(tmp, String(launched.pid));
+      fs.renameSync(tmp, abs);
+    }
+    if (o.detach) return 0;
+    return await waitForeground({ pid: launched.pid, native, master });
+  } finally {
+    for (const fd of own) native.close(fd);
+    if (pair) native.close(pair[0]);
+  }
+}
+
+/** The exec'd process: --process file, or the container's process adjusted by the flags (runc). */
+export function execProcess(base: Process | undefined, o: ExecOptions): Process {
+  if (o.process) {
+    try {
+      return JSON.parse(fs.readFileSync(o.process, 'utf8')) as Process;
+    } catch (e) {
+      throw new TsrunError(`--process ${o.process}: ${describeError(e)}`);
+    }
+  }
+  if (!o.args.length) throw new TsrunError('exec: no command given');
+  const p: Process = structuredClone(base ?? { user: { uid: 0, gid: 0 }, cwd: '/' });
+  p.args = o.args;
+  p.terminal = o.tty;
+  delete p.consoleSize;
+  p.env = mergeEnv(p.env ?? [], o.env);
+  if (o.cwd) p.cwd = o.cwd;
+  if (o.user) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(o.user);
+    if (!m) throw new TsrunError(`--user ${o.user}: expected uid[:gid]`);
+    p.user = { ...p.user, uid: Number(m[1]), gid: m[2] !== undefined ? Number(m[2]) : p.user.gid };
+  }
+  if (o.additionalGids.length) p.user = { ...p.user, additionalGids: o.additionalGids };
+  if (o.caps.length) {
+    const caps = p.capabilities ?? {};
+    for (const set of ['bounding', 'effective', 'permitted', 'ambient'] as const) {
+      caps[set] = [...new Set([...(caps[set] ?? []), ...o.caps])];
+    }
+    p.capabilities = caps;
+  }
+  if (o.noNewPrivs !== undefined) p.noNewPrivileges = o.noNewPrivs;
+  if (o.apparmor) p.apparmorProfile = o.apparmor;
+  if (o.processLabel) p.selinuxLabel = o.processLabel;
+  return p;
+}
+
+function mergeEnv(base: string[], extra: string[]): string[] {
+  const out = new Map<string, string>();
+  for (const kv of [...base, ...extra]) out.set(kv.split('=')[0]!, kv);
+  return [...out.values()];
+}

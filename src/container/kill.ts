@@ -1,0 +1,81 @@
+// `kill`: signal parsing (runc's: names with or without SIG, any case, or numbers) and sending
+// a signal to the init, or with --all to every process of the container's cgroup.
+import { TsrunError } from '../errors.js';
+import type { ContainerRecord } from './record.js';
+import { currentStatus, isAlive } from './status.js';
+
+// Linux x86-64/arm64 numbering.
+const SIGNALS: Record<string, number> = {
+  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10,
+  SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CLD: 17, CONT: 18,
+  STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27,
+  WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31, UNUSED: 31,
+};
+const SIGRTMIN = 34;
+const SIGRTMAX = 64;
+
+/** Parses "KILL", "SIGKILL", "kill", "9", "RTMIN+3"; throws `unknown signal "x"`. */
+export function parseSignal(raw: string): number {
+  if (/^\d+$/.test(raw)) {
+    const n = Number(raw);
+    if (n >= 0 && n <= SIGRTMAX) return n;
+    throw new TsrunError(`unknown signal "${raw}"`);
+  }
+  let name = raw.toUpperCase();
+  if (name.startsWith('SIG')) name = name.slice(3);
+  const known = SIGNALS[name];
+  if (known !== undefined) return known;
+  const rt = /^RTM(IN|AX)(?:([+-])(\d+))?$/.exec(name);
+  if (rt) {
+    const base = rt[1] === 'IN' ? SIGRTMIN : SIGRTMAX;
+    const n = base + (rt[2] === '-' ? -1 : 1) * Number(rt[3] ?? 0);
+    if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
+  }
+  throw new TsrunError(`unknown signal "${raw}"`);
+}
+
+/** The name of a signal number, for messages ("SIGKILL", or the number). */
+export function signalName(n: number): string {
+  for (const [k, v] of Object.entries(SIGNALS)) if (v === n) return `SIG${k}`;
+  return String(n);
+}
+
+/** Sends a signal to one pid; a process that is already gone (ESRCH) is not an error. */
+export function signalPid(pid: number, sig: number): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw new TsrunError(`unable to signal pid ${pid}`, { cause: e });
+  }
+}
+
+/**
+ * Signals the container's init (checking its start time, so a recycled pid is never hit) or,
+ * with `all`, every process in its cgroup (frozen meanwhile so nothing forks past us).
+ */
+export async function killContainer(r: ContainerRecord, sig: number, all = false): Promise<void> {
+  if (currentStatus(r) === 'stopped') throw new TsrunError('container not running');
+  if (all && r.cgroup) {
+    await signalCgroup(r.cgroup, sig);
+    return;
+  }
+  if (!isAlive(r.pid, r.pidStartTime)) throw new TsrunError('container not running');
+  try {
+    process.kill(r.pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError('container not running');
+    throw new TsrunError('unable to signal init', { cause: e });
+  }
+}
+
+/** Signals every process of a cgroup: freeze, list, signal, thaw (SIGKILL'd tasks die only once thawed). */
+export async function signalCgroup(handle: NonNullable<ContainerRecord['cgroup']>, sig: number): Promise<void> {
+  const cg = await import('../cgroups/index.js');
+  const wasFrozen = await cg.isFrozen(handle);
+  if (!wasFrozen) await cg.freeze(handle);
+  try {
+    for (const pid of await cg.pids(handle)) signalPid(pid, sig);
+  } finally {
+    if (!wasFrozen || sig === 9) await cg.thaw(handle);
+  }
+}

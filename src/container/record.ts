@@ -1,0 +1,33 @@
+// What tsrun persists for one container under <root>/<id>/state.json.
+import type { Hooks, Namespace, Process, Status } from '../spec/types.js';
+import type { CgroupHandle } from '../cgroups/paths.js';
+
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** Host pid of the container's init (the process that becomes process.args). */
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat at create time: a recycled pid never matches. */
+  pidStartTime: number;
+  bundle: string;
+  rootfs: string;
+  /** ISO-8601 creation time. */
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+  /** created until `start` succeeded, then running; `paused` while frozen. Liveness of the pid decides `stopped`. */
+  status: Exclude<Status, 'stopped' | 'creating'> | 'creating';
+  /** The exec fifo `start` writes to (absent once started). */
+  execFifo?: string;
+  /** Namespaces of the container as /proc/<pid>/ns/* paths or config paths, for `exec`. */
+  namespaces: Namespace[];
+  /** The config's process, the defaults for `exec`. */
+  process?: Process;
+  hooks?: Hooks;
+  /** cgroup placement (owned by src/cgroups): whatever it needs to find the cgroup again. */
+  cgroup?: CgroupHandle;
+  /** Whether the container has its own pid namespace (kill --all, delete semantics). */
+  sharedPidNs: boolean;
+  /** Set by tsrun when it knows the exit status (foreground run). */
+  exitStatus?: number;
+}

@@ -1,0 +1,51 @@
+// `run`: create + start, then (unless --detach) wait for the process and delete the container.
+import type { Ctx } from '../cli/context.js';
+import { TsrunError } from '../errors.js';
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, PR_SET_CHILD_SUBREAPER } from '../shim/native.js';
+import { createContainer, type CreateOptions } from './create.js';
+import { destroy } from './delete.js';
+import { waitForeground } from './foreground.js';
+import { markStarted, poststart } from './start.js';
+import { Store } from './store.js';
+import { withLock } from './lock.js';
+
+export interface RunOptions extends CreateOptions {
+  detach: boolean;
+  keep: boolean;
+  noSubreaper?: boolean;
+}
+
+export async function run(ctx: Ctx, o: RunOptions): Promise<number> {
+  let pair: [number, number] | undefined;
+  const { loadNative } = await import('../shim/native.js');
+  const native = await loadNative();
+  if (!o.detach && !o.noSubreaper) native.prctl(PR_SET_CHILD_SUBREAPER, 1);
+  if (!o.detach && o.consoleSocket === undefined) {
+    pair = native.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  }
+  const store = new Store(ctx.root);
+  let record;
+  try {
+    ({ record } = await createContainer(ctx, { ...o, consoleFd: pair?.[1] }));
+  } finally {
+    if (pair) native.close(pair[1]);
+  }
+  let master: number | undefined;
+  if (pair) {
+    if (record.process?.terminal) master = native.recvFd(pair[0]);
+    native.close(pair[0]);
+  }
+  await withLock(ctx.root, o.id, () => markStarted(store, record));
+  poststart(ctx, record);
+  if (o.detach) return 0;
+  const status = await waitForeground({ pid: record.pid, native, master });
+  if (!o.keep) {
+    await withLock(ctx.root, o.id, async () => {
+      const r = store.tryLoad(o.id);
+      if (r) await destroy(ctx, store, r);
+    }).catch((e) => {
+      throw new TsrunError(`delete after run: ${(e as Error).message}`);
+    });
+  }
+  return status;
+}

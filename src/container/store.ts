@@ -1,0 +1,141 @@
+// The state store: <root>/<id>/state.json, one directory per container (mode 0700; the root
+// 0711 like runc). state.json is replaced atomically, so a reader never sees half a record.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TsrunError, errnoCode } from '../errors.js';
+import { validateId } from '../spec/ids.js';
+import type { ContainerRecord } from './record.js';
+
+export const STATE_FILE = 'state.json';
+
+/** Throws unless `id` names a container and can never leave the root (no '/', no '..'). */
+export function checkId(id: string): void {
+  try {
+    validateId(id);
+  } catch (e) {
+    throw new TsrunError((e as Error).message);
+  }
+  // The store's own guard, whatever validateId allows.
+  if (id.includes('/') || id.includes('\0') || id === '.' || id === '..') {
+    throw new TsrunError('invalid container ID format');
+  }
+}
+
+/** Creates the root directory (0711) if needed. */
+export function ensureRoot(root: string): void {
+  try {
+    fs.mkdirSync(root, { mode: 0o711 });
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') return;
+    if (errnoCode(e) !== 'ENOENT') throw new TsrunError(`cannot create the state root ${root}`, { cause: e });
+    fs.mkdirSync(path.dirname(root), { recursive: true, mode: 0o755 });
+    ensureRoot(root);
+  }
+}
+
+function isRecord(v: unknown, id: string): v is ContainerRecord {
+  const r = v as Partial<ContainerRecord> | null;
+  return !!r && typeof r === 'object' && r.id === id && Number.isInteger(r.pid) && typeof r.status === 'string' &&
+    typeof r.bundle === 'string' && typeof r.pidStartTime === 'number';
+}
+
+export class Store {
+  constructor(readonly root: string) {}
+
+  /** <root>/<id>, after checking the id. */
+  dir(id: string): string {
+    checkId(id);
+    return path.join(this.root, id);
+  }
+
+  /** Creates <root>/<id> exclusively: a second create of the same id fails. */
+  createDir(id: string): string {
+    const dir = this.dir(id);
+    ensureRoot(this.root);
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if (errnoCode(e) === 'EEXIST') throw new TsrunError(`container with id ${id} already exists`);
+      throw new TsrunError(`cannot create the state directory`, { cause: e });
+    }
+    return dir;
+  }
+
+  exists(id: string): boolean {
+    return fs.existsSync(path.join(this.dir(id), STATE_FILE));
+  }
+
+  /** The record, or undefined when the container does not exist. */
+  tryLoad(id: string): ContainerRecord | undefined {
+    const file = path.join(this.dir(id), STATE_FILE);
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
+      throw new TsrunError(`cannot read the state of container ${id}`, { cause: e });
+    }
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch (e) {
+      throw new TsrunError(`the state of container ${id} is corrupt (${file}): ${(e as Error).message}`);
+    }
+    if (!isRecord(v, id)) throw new TsrunError(`the state of container ${id} is corrupt (${file}): not a container record`);
+    return v;
+  }
+
+  load(id: string): ContainerRecord {
+    const r = this.tryLoad(id);
+    if (!r) throw new TsrunError(`container ${id} does not exist`);
+    return r;
+  }
+
+  /** Writes state.json atomically: a temporary file in the same directory, fsync, rename. */
+  save(record: ContainerRecord): void {
+    const dir = this.dir(record.id);
+    const file = path.join(dir, STATE_FILE);
+    const tmp = path.join(dir, `.${STATE_FILE}.${process.pid}.tmp`);
+    let fd: number;
+    try {
+      fd = fs.openSync(tmp, 'w', 0o600);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') throw new TsrunError(`container ${record.id} does not exist`);
+      throw new TsrunError(`cannot save the state of container ${record.id}`, { cause: e });
+    }
+    try {
+      fs.writeSync(fd, JSON.stringify(record));
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fs.renameSync(tmp, file);
+    } catch (e) {
+      try { fs.closeSync(fd); } catch { /* already closed */ }
+      fs.rmSync(tmp, { force: true });
+      throw new TsrunError(`cannot save the state of container ${record.id}`, { cause: e });
+    }
+  }
+
+  /** Removes <root>/<id> and everything in it; a missing directory is fine. */
+  remove(id: string): void {
+    fs.rmSync(this.dir(id), { recursive: true, force: true });
+  }
+
+  /** Ids of the containers that have a state.json, sorted. */
+  list(): string[] {
+    let names: string[];
+    try {
+      names = fs.readdirSync(this.root);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') return [];
+      throw new TsrunError(`cannot read the state root ${this.root}`, { cause: e });
+    }
+    return names.filter((n) => {
+      try {
+        checkId(n);
+      } catch {
+        return false;
+      }
+      return fs.existsSync(path.join(this.root, n, STATE_FILE));
+    }).sort();
+  }
+}

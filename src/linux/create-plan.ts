@@ -1,0 +1,95 @@
+// config.json -> the launch plan of a new container (see ffi/PLAN.md), in runc's init order.
+import type { Hook, Spec } from '../spec/types.js';
+import type { PlanOp } from '../shim/plan.js';
+import { F_HOST, Op } from '../shim/ops.js';
+import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
+import { planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
+import { planProcess } from './process-plan.js';
+import type { HostCgroupMount } from './mountinfo.js';
+
+export interface CreatePlanInput {
+  spec: Spec;
+  rootfs: string;
+  bundle: string;
+  noPivot: boolean;
+  /** The host directory of the container's cgroup in a hierarchy (for cgroup bind mounts). */
+  cgroupDir: (h: HostCgroupMount) => string | undefined;
+  consoleFd?: number;
+  /** fd of the exec fifo in tsrun-init (opened O_RDWR by the parent). */
+  fifoFd: number;
+  /** 3 + preserved fds: everything from here on is closed at exec. */
+  firstClosedFd: number;
+  seccomp?: { program: Uint8Array; flags: number };
+  /** State JSON for startContainer hooks. */
+  startState: string;
+}
+
+export interface CreatePlan {
+  cloneFlags: number;
+  ops: PlanOp[];
+  userMaps: 'none' | 'atSpawn' | 'atSync';
+  forks: boolean;
+  /** tsrun-init stops at SYNC 'H' for prestart/createRuntime/createContainer hooks. */
+  syncsHooks: boolean;
+}
+
+export function hookOp(kind: string, h: Hook, stdin: string): PlanOp {
+  const args = h.args && h.args.length ? h.args : [h.path];
+  const env = h.env ?? [];
+  return {
+    op: Op.HOOK,
+    ints: [h.timeout ?? 0, args.length, env.length],
+    strs: [h.path, stdin, ...args, ...env],
+    what: `${kind} hook ${h.path}`,
+  };
+}
+
+export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
+  const { spec } = i;
+  const linux = spec.linux ?? {};
+  const process = spec.process;
+  if (!process) throw new Error('config.json /process: a container needs a process to create');
+  const namespaces = linux.namespaces ?? [];
+  if (!namespaces.some((n) => n.type === 'mount')) {
+    throw new Error('config.json /linux/namespaces: a mount namespace is required to set up the rootfs');
+  }
+  const ns = planNamespaces(namespaces, {
+    timeOffsets: linux.timeOffsets ? formatTimeOffsets(linux.timeOffsets) : undefined,
+  });
+  const hooks = spec.hooks ?? {};
+  const syncsHooks = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
+  const ops: PlanOp[] = [{ op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }, ...ns.ops];
+  const hooksSync: PlanOp[] = syncsHooks ? [{ op: Op.SYNC, ints: ['H'.charCodeAt(0)], what: 'run createRuntime hooks' }] : [];
+  ops.push(
+    ...planRootfs(spec, {
+      rootfs: i.rootfs,
+      bundle: i.bundle,
+      noPivot: i.noPivot,
+      userns: ns.newTypes.has('user') || namespaces.some((n) => n.type === 'user'),
+      cgroupns: ns.newTypes.has('cgroup'),
+      cgroupDir: i.cgroupDir,
+    }, hooksSync),
+  );
+  ops.push(...planRootfsFinal(spec));
+  if (spec.hostname !== undefined) ops.push({ op: Op.HOSTNAME, strs: [spec.hostname], what: `set hostname "${spec.hostname}"` });
+  if (spec.domainname !== undefined) ops.push({ op: Op.DOMAINNAME, strs: [spec.domainname], what: `set domainname "${spec.domainname}"` });
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
+    const file = '/proc/sys/' + key.replace(/\./g, '/');
+    ops.push({ op: Op.WRITE_FILE, flags: F_HOST, strs: [file, value], what: `write sysctl ${key}=${value}` });
+  }
+  ops.push(...planMaskedReadonly(spec));
+  if (linux.personality) ops.push({ op: Op.PERSONALITY, ints: [personalityDomain(linux.personality.domain)], what: `set personality ${linux.personality.domain}` });
+  const beforeExec: PlanOp[] = [
+    { op: Op.READY, what: 'report ready' },
+    { op: Op.WAIT_START, ints: [i.fifoFd], what: 'wait for start' },
+    ...(hooks.startContainer ?? []).map((h) => hookOp('startContainer', h, i.startState)),
+  ];
+  ops.push(...planProcess(process, { consoleFd: i.consoleFd, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec }));
+  return { cloneFlags: ns.cloneFlags, ops, userMaps: ns.userMaps, forks: ns.forks, syncsHooks };
+}
+
+function personalityDomain(d: string): number {
+  if (d === 'LINUX') return 0x0000;
+  if (d === 'LINUX32') return 0x0008;
+  throw new Error(`config.json /linux/personality/domain: unsupported domain ${d}`);
+}

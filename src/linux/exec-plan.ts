@@ -1,0 +1,53 @@
+// The launch plan of `tsrun exec`: join every namespace of a running container, fork into its
+// pid namespace, then the same process set-up as the container's own process.
+import * as fs from 'node:fs';
+import type { NamespaceType, Process } from '../spec/types.js';
+import type { PlanOp } from '../shim/plan.js';
+import { Op } from '../shim/ops.js';
+import { NS_FLAGS, NS_NAMES } from './constants.js';
+import { planProcess } from './process-plan.js';
+
+export interface ExecPlanInput {
+  /** Host pid of the container's init. */
+  pid: number;
+  process: Process;
+  consoleFd?: number;
+  firstClosedFd: number;
+  seccomp?: { program: Uint8Array; flags: number };
+}
+
+// The user namespace first: it grants the rights to join the others; mount last.
+const ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
+
+function nsId(p: string): string | undefined {
+  try {
+    return fs.readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+export function buildExecPlan(i: ExecPlanInput): PlanOp[] {
+  const ops: PlanOp[] = [{ op: Op.DUMPABLE, ints: [0], what: 'make the exec helper non-dumpable' }];
+  let joinsUser = false;
+  for (const type of ORDER) {
+    const name = NS_NAMES[type];
+    const target = `/proc/${i.pid}/ns/${name}`;
+    const theirs = nsId(target);
+    if (theirs === undefined) throw new Error(`container init ${i.pid} is gone (no ${target})`);
+    if (theirs === nsId(`/proc/self/ns/${name}`)) continue; // shared with the host
+    if (type === 'user') joinsUser = true;
+    ops.push({ op: Op.SETNS, ints: [NS_FLAGS[type]], strs: [target], what: `join the container's ${type} namespace` });
+  }
+  if (joinsUser) ops.push({ op: Op.SET_ROOT_IDS, what: 'become root in the user namespace' });
+  ops.push({ op: Op.FORK, what: "fork into the container's pid namespace" });
+  ops.push(
+    ...planProcess(i.process, {
+      consoleFd: i.consoleFd,
+      seccomp: i.seccomp,
+      firstClosedFd: i.firstClosedFd,
+      beforeExec: [{ op: Op.READY, what: 'report ready' }],
+    }),
+  );
+  return ops;
+}

@@ -1,0 +1,234 @@
+// The container's filesystem: propagation, the config's mounts, /dev, pivot_root, masked and
+// read-only paths — in runc's order (libcontainer/rootfs_linux.go).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Device, Mount, Spec } from '../spec/types.js';
+import type { PlanOp } from '../shim/plan.js';
+import { F_HOST, F_OPTIONAL, Op } from '../shim/ops.js';
+import { MOUNT_ATTR, MS, S_IF, makedev } from './constants.js';
+import { parseMountOptions } from './mount-options.js';
+import { hostCgroupMounts, type HostCgroupMount } from './mountinfo.js';
+
+export interface RootfsContext {
+  rootfs: string;
+  bundle: string;
+  noPivot: boolean;
+  /** The container gets a user namespace: devices are bind-mounted, not created with mknod. */
+  userns: boolean;
+  /** The container gets its own cgroup namespace. */
+  cgroupns: boolean;
+  /** The host directory of the container's cgroup in a hierarchy (for cgroup bind mounts). */
+  cgroupDir: (h: HostCgroupMount) => string | undefined;
+}
+
+const DEFAULT_DEVICES: Device[] = [
+  { type: 'c', path: '/dev/null', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/zero', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/full', major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/random', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/urandom', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
+  { type: 'c', path: '/dev/tty', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+];
+
+const PROPAGATION_FLAGS: Record<string, number> = {
+  private: MS.PRIVATE,
+  rprivate: MS.PRIVATE | MS.REC,
+  shared: MS.SHARED,
+  rshared: MS.SHARED | MS.REC,
+  slave: MS.SLAVE,
+  rslave: MS.SLAVE | MS.REC,
+  unbindable: MS.UNBINDABLE,
+  runbindable: MS.UNBINDABLE | MS.REC,
+};
+
+export function rootPropagationFlag(p: string | undefined): number {
+  if (!p) return MS.SLAVE | MS.REC;
+  const f = PROPAGATION_FLAGS[p];
+  if (f === undefined) throw new Error(`linux.rootfsPropagation: unknown propagation "${p}"`);
+  return f;
+}
+
+export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const rootProp = rootPropagationFlag(spec.linux?.rootfsPropagation);
+  ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootProp, 0, 0], strs: ['', '/', '', ''], what: `make / ${spec.linux?.rootfsPropagation ?? 'rslave'}` });
+  if (rootProp & MS.SHARED) {
+    // pivot_root refuses a new root whose parent mount is shared.
+    const parent = parentMountOf(ctx.rootfs);
+    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.PRIVATE, 0, 0], strs: ['', parent, '', ''], what: `make ${parent} private` });
+  }
+  ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.BIND | MS.REC, 0, 0], strs: [ctx.rootfs, ctx.rootfs, '', ''], what: `bind-mount the rootfs ${ctx.rootfs}` });
+  ops.push({ op: Op.ROOTFS, strs: [ctx.rootfs], what: `open the rootfs ${ctx.rootfs}` });
+
+  const mounts = spec.mounts ?? [];
+  for (const m of mounts) ops.push(...planMount(m, ctx));
+
+  const devBound = mounts.some((m) => path.posix.normalize(m.destination) === '/dev' && isBind(m));
+  if (!devBound) {
+    const devices = [...DEFAULT_DEVICES];
+    for (const d of spec.linux?.devices ?? []) {
+      const i = devices.findIndex((x) => x.path === d.path);
+      if (i >= 0) devices.splice(i, 1);
+      devices.push(d);
+    }
+    for (const d of devices) ops.push(planDevice(d, ctx.userns));
+    ops.push({ op: Op.SYMLINK, strs: ['pts/ptmx', '/dev/ptmx'], what: 'create /dev/ptmx' });
+    for (const [target, link] of [
+      ['/proc/self/fd', '/dev/fd'],
+      ['/proc/self/fd/0', '/dev/stdin'],
+      ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'],
+    ] as const) {
+      ops.push({ op: Op.SYMLINK, strs: [target, link], what: `create ${link}` });
+    }
+    if (fs.existsSync('/proc/kcore')) ops.push({ op: Op.SYMLINK, strs: ['/proc/kcore', '/dev/core'], what: 'create /dev/core' });
+  }
+
+  const cwd = spec.process?.cwd;
+  if (cwd) ops.push({ op: Op.MKDIR, ints: [0o755], strs: [cwd], what: `create the working directory ${cwd}` });
+
+  ops.push(...hooksSync);
+
+  if (ctx.noPivot) ops.push({ op: Op.MOVE_ROOT, what: 'move the rootfs to / (--no-pivot)' });
+  else ops.push({ op: Op.PIVOT_ROOT, what: `pivot_root to ${ctx.rootfs}` });
+  return ops;
+}
+
+/** After pivot_root: /dev read-only if asked, root read-only, masked and read-only paths. */
+export function planRootfsFinal(spec: Spec): PlanOp[] {
+  const ops: PlanOp[] = [];
+  for (const m of spec.mounts ?? []) {
+    if (path.posix.normalize(m.destination) === '/dev' && (m.options ?? []).includes('ro') && !isBind(m)) {
+      ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.REMOUNT | MS.RDONLY | mountFlags(m), 0, 0], strs: ['', '/dev', '', ''], what: 'remount /dev read-only' });
+    }
+  }
+  if (spec.root?.readonly) {
+    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.BIND | MS.REMOUNT | MS.RDONLY, 0, 0], strs: ['', '/', '', ''], what: 'remount the root read-only' });
+  }
+  return ops;
+}
+
+export function planMaskedReadonly(spec: Spec): PlanOp[] {
+  const ops: PlanOp[] = [];
+  for (const p of spec.linux?.readonlyPaths ?? []) ops.push({ op: Op.READONLY, flags: F_HOST | F_OPTIONAL, strs: [p], what: `make ${p} read-only` });
+  for (const p of spec.linux?.maskedPaths ?? []) ops.push({ op: Op.MASK, flags: F_HOST | F_OPTIONAL, strs: [p], what: `mask ${p}` });
+  return ops;
+}
+
+function isBind(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+function mountFlags(m: Mount): number {
+  return parseMountOptions(m.options).flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+}
+
+function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
+  const o = parseMountOptions(m.options);
+  if (o.unsupported.length) throw new Error(`mount ${m.destination}: unsupported option ${o.unsupported.join(', ')}`);
+  const dest = path.posix.normalize(m.destination);
+  const ops: PlanOp[] = [];
+  const type = m.type ?? '';
+  if (isBind(m)) {
+    const src = path.resolve(ctx.bundle, m.source ?? '');
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(src);
+    } catch {
+      throw new Error(`mount ${dest}: source ${src}: no such file or directory`);
+    }
+    const mk = st.isDirectory() ? 1 : 2;
+    const bind = MS.BIND | (o.flags & MS.REC);
+    ops.push({ op: Op.MOUNT, ints: [bind, mk, 0o755], strs: [src, dest, '', ''], what: `bind-mount "${src}" on "${dest}"` });
+    const extra = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
+    if (extra) {
+      ops.push({ op: Op.MOUNT, ints: [MS.BIND | MS.REMOUNT | extra, 0, 0], strs: ['', dest, '', ''], what: `remount "${dest}" with its options` });
+    }
+  } else if (type === 'cgroup') {
+    ops.push(...planCgroupMount(m, dest, o.flags, ctx));
+  } else {
+    const flags = o.flags & ~MS.REMOUNT;
+    ops.push({
+      op: Op.MOUNT,
+      ints: [flags, 1, 0o755],
+      strs: [m.source ?? type, dest, type, o.data.join(',')],
+      what: `mount "${type}" on "${dest}"`,
+    });
+  }
+  for (const p of o.propagation) {
+    ops.push({ op: Op.MOUNT, ints: [p, 0, 0], strs: ['', dest, '', ''], what: `set propagation of "${dest}"` });
+  }
+  if (o.attrSet || o.attrClr || o.idmap !== 'none') {
+    const recursive = 1;
+    let set = o.attrSet;
+    if (o.idmap !== 'none') set |= MOUNT_ATTR.IDMAP;
+    ops.push({ op: Op.MOUNT_SETATTR, ints: [set, o.attrClr, 0, recursive], strs: [dest], what: `set attributes of "${dest}"` });
+  }
+  return ops;
+}
+
+function planCgroupMount(m: Mount, dest: string, flags: number, ctx: RootfsContext): PlanOp[] {
+  const hier = hostCgroupMounts();
+  const ro = flags & MS.RDONLY;
+  const ops: PlanOp[] = [];
+  const base = flags & ~(MS.RDONLY | MS.REMOUNT);
+  const unifiedOnly = hier.length === 1 && hier[0]!.version === 2 && hier[0]!.mountPoint === '/sys/fs/cgroup';
+  if (unifiedOnly) {
+    if (ctx.cgroupns) {
+      ops.push({ op: Op.MOUNT, ints: [flags, 1, 0o755], strs: ['cgroup2', dest, 'cgroup2', ''], what: `mount "cgroup2" on "${dest}"` });
+    } else {
+      const src = ctx.cgroupDir(hier[0]!);
+      if (src) ops.push(...bindCgroup(src, dest, base, ro));
+    }
+    return ops;
+  }
+  // v1 or hybrid: a writable tmpfs holding one (read-only) directory per hierarchy, like runc.
+  ops.push({ op: Op.MOUNT, ints: [base, 1, 0o755], strs: ['tmpfs', dest, 'tmpfs', 'mode=755'], what: `mount "tmpfs" on "${dest}"` });
+  for (const h of hier) {
+    // runc leaves the hybrid host's cgroup2 tree out of a v1 container's /sys/fs/cgroup.
+    if (h.version === 2) continue;
+    const sub = path.posix.join(dest, h.name);
+    if (ctx.cgroupns) {
+      ops.push({ op: Op.MOUNT, ints: [base | ro, 1, 0o755], strs: ['cgroup', sub, 'cgroup', h.options], what: `mount "cgroup" on "${sub}"` });
+    } else {
+      const src = ctx.cgroupDir(h);
+      if (src && fs.existsSync(src)) ops.push(...bindCgroup(src, sub, base, ro));
+    }
+  }
+  return ops;
+}
+
+function bindCgroup(src: string, dest: string, flags: number, ro: number): PlanOp[] {
+  return [
+    { op: Op.MOUNT, ints: [MS.BIND | MS.REC, 1, 0o755], strs: [src, dest, '', ''], what: `bind-mount "${src}" on "${dest}"` },
+    { op: Op.MOUNT, ints: [MS.BIND | MS.REMOUNT | flags | ro, 0, 0], strs: ['', dest, '', ''], what: `remount "${dest}"` },
+  ];
+}
+
+function planDevice(d: Device, userns: boolean): PlanOp {
+  const mode = d.fileMode ?? 0o666;
+  if (userns) {
+    // mknod is not allowed in a user namespace: bind the host's node instead, as runc does.
+    return { op: Op.MOUNT, ints: [MS.BIND, 2, 0o755], strs: [d.path, d.path, '', ''], what: `bind-mount device "${d.path}"` };
+  }
+  const kind = d.type === 'b' ? S_IF.BLK : d.type === 'p' ? S_IF.FIFO : S_IF.CHR;
+  const dev = d.type === 'p' ? 0n : makedev(d.major ?? 0, d.minor ?? 0);
+  return {
+    op: Op.MKNOD,
+    ints: [kind | (mode & 0o7777), dev, d.uid ?? 0, d.gid ?? 0],
+    strs: [d.path],
+    what: `create device "${d.path}"`,
+  };
+}
+
+function parentMountOf(p: string): string {
+  let best = '/';
+  const dir = path.dirname(p);
+  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const mp = line.split(' ')[4];
+    if (mp && (dir === mp || dir.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
+  }
+  return best;
+}
+
+export type { HostCgroupMount };

@@ -1,0 +1,4 @@
+// tsrun: an OCI runtime-spec v1.3.0 container runtime with runc's command line.
+import { main } from './cli/main.js';
+
+process.exit(await main(process.argv.slice(2)));

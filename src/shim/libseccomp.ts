@@ -1,0 +1,94 @@
+// Typed bindings to libseccomp (Debian libseccomp2), loaded with koffi only when a config has
+// a seccomp section: the filter is compiled here, in the parent, and exported as raw BPF.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { libDir } from './resources.js';
+
+export interface ArgCmp {
+  arg: number;
+  op: number;
+  a: bigint;
+  b: bigint;
+}
+
+export interface LibSeccomp {
+  version: string;
+  /** Builds a filter and returns its BPF program (struct sock_filter[]). */
+  compile(build: (f: FilterBuilder) => void, defaultAction: number): Uint8Array;
+  resolveSyscall(name: string): number;
+  resolveArch(name: string): number;
+}
+
+export interface FilterBuilder {
+  addArch(token: number): void;
+  addRule(action: number, syscall: number, args: ArgCmp[]): void;
+}
+
+let cached: Promise<LibSeccomp> | undefined;
+
+export function loadLibSeccomp(): Promise<LibSeccomp> {
+  cached ??= load();
+  return cached;
+}
+
+async function load(): Promise<LibSeccomp> {
+  (process as { resourcesPath?: string }).resourcesPath = libDir();
+  const mod = await import('koffi');
+  const koffi = mod.default ?? mod;
+  let lib;
+  try {
+    lib = koffi.load('libseccomp.so.2');
+  } catch (e) {
+    throw new Error(`seccomp: cannot load libseccomp.so.2 (install libseccomp2): ${(e as Error).message}`);
+  }
+  koffi.struct('scmp_arg_cmp', { arg: 'uint', op: 'int', datum_a: 'uint64', datum_b: 'uint64' });
+  koffi.struct('scmp_version', { major: 'uint', minor: 'uint', micro: 'uint' });
+  const init = lib.func('void *seccomp_init(uint32_t def_action)');
+  const release = lib.func('void seccomp_release(void *ctx)');
+  const archAdd = lib.func('int seccomp_arch_add(void *ctx, uint32_t arch)');
+  const archResolve = lib.func('uint32_t seccomp_arch_resolve_name(const char *name)');
+  const syscallResolve = lib.func('int seccomp_syscall_resolve_name(const char *name)');
+  const ruleAdd = lib.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int n, const scmp_arg_cmp *args)');
+  const exportBpf = lib.func('int seccomp_export_bpf(void *ctx, int fd)');
+  const versionFn = lib.func('const scmp_version *seccomp_version()');
+  const v = versionFn() as { major: number; minor: number; micro: number } | null;
+  const version = v ? `${v.major}.${v.minor}.${v.micro}` : 'unknown';
+  const errText = (r: number) => os.constants.errno && Object.entries(os.constants.errno).find(([, n]) => n === -r)?.[0];
+
+  return {
+    version,
+    resolveSyscall: (name) => syscallResolve(name) as number,
+    resolveArch: (name) => archResolve(name) as number,
+    compile(build, defaultAction) {
+      const ctx = init(defaultAction);
+      if (!ctx) throw new Error('seccomp: seccomp_init failed (invalid default action?)');
+      try {
+        build({
+          addArch(token) {
+            const r = archAdd(ctx, token) as number;
+            if (r < 0 && r !== -17 /* EEXIST: the native arch */) throw new Error(`seccomp: add architecture: ${errText(r)}`);
+          },
+          addRule(action, syscall, args) {
+            const arr = args.map((a) => ({ arg: a.arg, op: a.op, datum_a: a.a, datum_b: a.b }));
+            const r = ruleAdd(ctx, action, syscall, arr.length, arr.length ? arr : null) as number;
+            if (r < 0) throw new Error(`seccomp: add rule for syscall ${syscall}: ${errText(r)}`);
+          },
+        });
+        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsrun-bpf-'));
+        const file = path.join(tmp, 'filter');
+        const fd = fs.openSync(file, 'w+', 0o600);
+        try {
+          const r = exportBpf(ctx, fd) as number;
+          if (r < 0) throw new Error(`seccomp: export the filter: ${errText(r)}`);
+          return new Uint8Array(fs.readFileSync(file));
+        } finally {
+          fs.closeSync(fd);
+          fs.rmSync(tmp, { recursive: true, force: true });
+        }
+      } finally {
+        release(ctx);
+      }
+    },
+  };
+}
