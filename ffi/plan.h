@@ -51,7 +51,8 @@ enum plan_op {
 	OP_DUMPABLE = 40,
 	OP_OOM_SCORE_ADJ = 41,
 	OP_PDEATHSIG = 42,
-	OP_MAX = 42
+	OP_IDMAP_MOUNT = 43,
+	OP_MAX = 43
 };
 
 #endif

@@ -246,6 +246,49 @@ static int op_mount_setattr(const struct rec *r)
 	return e ? fail(e, "%s", S(0)) : 0;
 }
 
+/* An idmapped bind mount: a detached clone of the source, mapped through a user ns, moved in place. */
+static int op_idmap_mount(const struct rec *r)
+{
+	struct mount_attr attr = { 0 };
+	unsigned int rec;
+	int p = plain(r), e, tree, dst;
+
+	NEED(4, 2);
+	rec = I(1) ? AT_RECURSIVE : 0;
+	if (I(2) == 1 || I(2) == 2) {
+		e = I(2) == 1 ? mkdir_p(p, S(1), (mode_t)(I(3) ? I(3) : 0755))
+			      : create_file(p, S(1), (mode_t)(I(3) ? I(3) : 0644));
+		if (e < 0)
+			return fail(-e, "%s", S(1));
+		if (I(2) == 1)
+			close(e);
+	}
+	tree = (int)syscall(SYS_open_tree, AT_FDCWD, S(0), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+	if (tree < 0)
+		return fail(errno, "open_tree %s", S(0));
+	attr.attr_set = MOUNT_ATTR_IDMAP;
+	attr.userns_fd = (uint64_t)I(0);
+	if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) < 0) {
+		e = errno;
+		close(tree);
+		return fail(e, "idmap %s", S(0));
+	}
+	dst = xopen(p, S(1), O_PATH, 0);
+	if (dst < 0) {
+		close(tree);
+		return fail(-dst, "%s", S(1));
+	}
+	e = (int)syscall(SYS_move_mount, tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	e = e < 0 ? errno : 0;
+	close(dst);
+	close(tree);
+	if (e)
+		return fail(e, "%s", S(1));
+	if (p)
+		root_reopen();
+	return 0;
+}
+
 static int op_mkdir(const struct rec *r)
 {
 	int fd;
@@ -261,12 +304,21 @@ static int op_mkdir(const struct rec *r)
 static int op_mknod(const struct rec *r)
 {
 	const char *name;
+	struct stat st;
 	int dfd, e = 0;
 
 	NEED(4, 1);
 	dfd = open_parent(plain(r), S(0), 0755, &name);
 	if (dfd < 0)
 		return fail(-dfd, "%s", S(0));
+	/* config-linux.md: a file that exists at path but is not the requested device is an
+	 * error; the same device is made again (its mode and owner as configured) */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    ((st.st_mode & S_IFMT) != ((mode_t)I(0) & S_IFMT) ||
+	     (!S_ISFIFO(st.st_mode) && st.st_rdev != (dev_t)I(1)))) {
+		close(dfd);
+		return fail(0, "a different file exists at this path");
+	}
 	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
 		e = errno;
 	else if (mknodat(dfd, name, (mode_t)I(0), (dev_t)I(1)) < 0)
@@ -319,9 +371,11 @@ static int op_pivot_root(const struct rec *r)
 		return fail(errno, "%s", root);
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return fail(errno, "%s", root);
-	/* the old root is stacked on "."; keep its unmount from propagating */
-	if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-		return fail(errno, "make old root rslave");
+	/*
+	 * No "make . rslave" here (runc does it): "." is still the new root, so it would undo the
+	 * propagation of every mount in it. The plan made the tree slave or private before the
+	 * rootfs was prepared, so the detach below cannot reach the host.
+	 */
 	if (umount2(".", MNT_DETACH) < 0)
 		return fail(errno, "unmount old root");
 	if (chdir("/") < 0)
@@ -628,35 +682,49 @@ static int op_no_new_privs(const struct rec *r)
 	return 0;
 }
 
+static int send_fd_data(int sock, int fd, const char *data, size_t len);
+
+/*
+ * ints: flags, listener socket (-1: none); strs: program, the container process state.
+ * With SECCOMP_FILTER_FLAG_NEW_LISTENER the notify fd goes to the listener socket together
+ * with the state (runtime-spec "Container Process State"), then both are closed.
+ */
 static int op_seccomp(const struct rec *r)
 {
 	struct sock_fprog prog;
+	int fd, e, sock;
 
-	NEED(1, 1);
+	NEED(2, 2);
 	if (r->lens[0] % sizeof(struct sock_filter) || !r->lens[0] || r->lens[0] / 8 > 0xffff)
 		return fail(EINVAL, "program of %u bytes", r->lens[0]);
-	/* a listener fd needs a socket to the parent: reserved for later */
-	if (I(0) & SECCOMP_FILTER_FLAG_NEW_LISTENER)
-		return fail(EOPNOTSUPP, "seccomp notify listener");
+	sock = (int)I(1);
+	if ((I(0) & SECCOMP_FILTER_FLAG_NEW_LISTENER) && sock < 0)
+		return fail(EINVAL, "seccomp notify without a listener socket");
 	prog.len = (unsigned short)(r->lens[0] / sizeof(struct sock_filter));
 	/* the bytes follow the 4-byte length in the plan: copy to align them */
 	prog.filter = malloc(r->lens[0]);
 	if (!prog.filter)
 		return fail(ENOMEM, "");
 	memcpy(prog.filter, S(0), r->lens[0]);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)I(0), &prog) < 0) {
-		int e = errno;
-		free(prog.filter);
-		return fail(e, "seccomp");
-	}
+	fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)I(0), &prog);
+	e = errno;
 	free(prog.filter);
+	if (fd < 0)
+		return fail(e, "seccomp");
+	if (I(0) & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+		e = -send_fd_data(sock, fd, S(1), r->lens[1]);
+		close(fd);
+		close(sock);
+		if (e > 0)
+			return fail(e, "send the seccomp fd to the listener");
+	}
 	return 0;
 }
 
-static int send_fd(int sock, int fd)
+/* Sends data with fd attached (SCM_RIGHTS) to the first byte; the rest of data follows. */
+static int send_fd_data(int sock, int fd, const char *data, size_t len)
 {
-	static const char name[] = "/dev/ptmx";
-	struct iovec iov = { .iov_base = (void *)name, .iov_len = sizeof name - 1 };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -664,6 +732,7 @@ static int send_fd(int sock, int fd)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
 			      .msg_control = u.buf, .msg_controllen = sizeof u.buf };
 	struct cmsghdr *c;
+	ssize_t n;
 
 	memset(&u, 0, sizeof u);
 	c = CMSG_FIRSTHDR(&msg);
@@ -671,9 +740,39 @@ static int send_fd(int sock, int fd)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof fd);
-	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+	while ((n = sendmsg(sock, &msg, MSG_NOSIGNAL)) < 0)
 		if (errno != EINTR)
 			return -errno;
+	while ((size_t)n < len) {
+		ssize_t m = send(sock, data + n, len - (size_t)n, MSG_NOSIGNAL);
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m < 0)
+			return -errno;
+		n += m;
+	}
+	return 0;
+}
+
+static int send_fd(int sock, int fd)
+{
+	static const char name[] = "/dev/ptmx";
+	return send_fd_data(sock, fd, name, sizeof name - 1);
+}
+
+/* /dev/console is the container's pty, as runc does it: an empty file with the peer bound on it. */
+static int console_bind(int peer)
+{
+	char src[32];
+	int fd;
+
+	fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno;
+	close(fd);
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", peer);
+	if (mount(src, "/dev/console", NULL, MS_BIND, NULL) < 0)
+		return errno;
 	return 0;
 }
 
@@ -704,6 +803,9 @@ static int op_console(const struct rec *r)
 			goto fail_peer;
 		}
 	}
+	/* ints[3]: also bind the peer on /dev/console (only inside the container's mount ns) */
+	if (r->nint > 3 && I(3) && (e = console_bind(peer)) > 0)
+		goto fail_peer;
 	if ((e = -send_fd(sock, master)) > 0)
 		goto fail_peer;
 	close(master);
@@ -905,6 +1007,10 @@ static long quiet_syscall(syscall_stub stub, long nr, long a, long b, long c)
 	return r;
 }
 
+/* Write end of the exec fifo while `tsrun start` reads it (O_CLOEXEC: start sees EOF once
+ * the process is exec'd); a failing startContainer hook reports through it (op_hook). */
+static int start_fd = -1;
+
 static int op_wait_start(const struct rec *r)
 {
 	char c = 0, self[32];
@@ -917,6 +1023,21 @@ static int op_wait_start(const struct rec *r)
 	fd = (int)I(0);
 	rfd = fd;
 	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	/* An O_PATH fd of the exec fifo (tsrun create): open it for writing, which blocks
+	 * until `tsrun start` opens it for reading; send "0" (woken), keep the write end. */
+	if ((fcntl(fd, F_GETFL) & O_PATH) == O_PATH) {
+		stub = make_stub();
+		n = quiet_syscall(stub, SYS_openat, AT_FDCWD, (long)self, O_WRONLY | O_CLOEXEC);
+		if (stub)
+			munmap((void *)stub, 4096);
+		if (n < 0)
+			return fail((int)-n, "exec fifo");
+		close(fd);
+		start_fd = (int)n;
+		if (write(start_fd, "0", 1) != 1)
+			return fail(errno, "exec fifo");
+		return 0;
+	}
 	/* a fifo without a writer reads as EOF at once: open it again for
 	 * reading, which blocks until `start` opens it for writing */
 	int reopen = fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
@@ -950,7 +1071,7 @@ static long long now_ms(void)
 }
 
 /* strs: path, stdin, args[nargs], env[nenv] */
-static int op_hook(const struct rec *r)
+static int run_hook(const struct rec *r)
 {
 	long long deadline = 0;
 	int nargs, nenv, pfd[2], pidfd, status, i, timed_out = 0;
@@ -1048,6 +1169,16 @@ reaped:
 	return 0;
 }
 
+/* After WAIT_START, `tsrun start` learns of a failing hook through the exec fifo. */
+static int op_hook(const struct rec *r)
+{
+	int rc = run_hook(r);
+
+	if (rc < 0 && start_fd >= 0 && r->nstr > 0)
+		dprintf(start_fd, "hook %s: %s\n", S(0), g_err ? strerror(g_err) : g_detail);
+	return rc;
+}
+
 static int op_exec(const struct rec *r)
 {
 	int nargs, nenv, i;
@@ -1120,6 +1251,7 @@ static const op_fn ops[OP_MAX + 1] = {
 	[OP_ROOTFS] = op_rootfs,
 	[OP_MOUNT] = op_mount,
 	[OP_MOUNT_SETATTR] = op_mount_setattr,
+	[OP_IDMAP_MOUNT] = op_idmap_mount,
 	[OP_MKDIR] = op_mkdir,
 	[OP_MKNOD] = op_mknod,
 	[OP_SYMLINK] = op_symlink,

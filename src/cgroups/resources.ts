@@ -1,6 +1,7 @@
 // Which hierarchy each part of linux.resources goes to, and the dispatch (create and `update`).
 import { dirname } from 'node:path';
 import type { Resources } from '../spec/types.js';
+import { setDevicesV2 } from './devices-ebpf.js';
 import { CgroupError, type CgDir, cgDir, warn } from './fs.js';
 import { type CgroupHandle, type Layout, layout, levels } from './paths.js';
 import * as v1 from './v1.js';
@@ -92,11 +93,12 @@ const GROUPS: Group[] = [
 ];
 
 /**
- * Device rules on cgroup v2 need an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE). TODO: not built yet;
- * for now nothing is written for devices on v2 (the device nodes the container gets are still only
- * those its /dev is given).
+ * Device rules on cgroup v2: an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the cgroup,
+ * replacing the one attached before. Only where there is no v1 devices hierarchy (like runc).
  */
-export function applyDevicesV2(_d: CgDir, _r: Resources): void {}
+export function applyDevicesV2(d: CgDir, r: Resources): void {
+  setDevicesV2(d.path, r.devices ?? []);
+}
 
 const words = (s: string | undefined): string[] => (s ?? '').trim().split(/\s+/).filter(Boolean);
 

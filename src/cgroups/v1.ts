@@ -65,7 +65,13 @@ export function setMemoryV1(d: CgDir, r: Resources): void {
     if (swap !== 0) d.write('memory.memsw.limit_in_bytes', s(swap));
   }
 
-  if (m.kernel !== undefined || m.kernelTCP !== undefined) warn('linux.resources.memory.kernel and kernelTCP are ignored (kernel memory limits are deprecated)');
+  if (m.kernel !== undefined) warn('linux.resources.memory.kernel is ignored (kernel memory limits are deprecated)');
+  // NOT RECOMMENDED but still a limit cgroup v1 enforces (unlike kmem.limit_in_bytes): apply it
+  // where the kernel has the knob, as crun does.
+  if (m.kernelTCP) {
+    if (d.read('memory.kmem.tcp.limit_in_bytes') !== undefined) d.write('memory.kmem.tcp.limit_in_bytes', s(m.kernelTCP));
+    else warn('linux.resources.memory.kernelTCP is ignored: this kernel has no memory.kmem.tcp.limit_in_bytes');
+  }
   if (m.reservation) d.write('memory.soft_limit_in_bytes', s(m.reservation));
   if (m.disableOOMKiller) d.write('memory.oom_control', '1');
   if (m.swappiness !== undefined && m.swappiness !== -1) {

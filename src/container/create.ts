@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError } from '../errors.js';
-import type { Spec } from '../spec/types.js';
+import type { Hook, Process, Spec, State } from '../spec/types.js';
 import { loadConfig } from '../spec/load-config.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
@@ -14,15 +14,18 @@ import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { HostCgroupMount } from '../linux/mountinfo.js';
 import { callerRlimits } from './caller-limits.js';
-import { runHooks } from './hooks.js';
+import { runHook, runHooks } from './hooks.js';
+import { runContainerHooks } from './container-hooks.js';
 import type { ContainerRecord } from './record.js';
 import { readStartTime } from './status.js';
 import { Store } from './store.js';
 import { withLock } from './lock.js';
 import { writeIdMaps } from './userns.js';
-import { connectConsoleSocket, makeFifo } from './fds.js';
-import { compileSeccomp } from '../linux/seccomp.js';
+import { connectConsoleSocket, connectUnixOrFail, makeFifo } from './fds.js';
+import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
 import { withHome } from '../linux/home-env.js';
+import { withGrantableCaps } from '../linux/host-caps.js';
+import { idmapNamespaces } from './idmap-userns.js';
 
 export interface CreateOptions {
   id: string;
@@ -44,11 +47,16 @@ export interface Created {
 /** Undo steps, run in reverse order when create fails. */
 class Unwind {
   private steps: Array<() => void | Promise<void>> = [];
+  private last: Array<() => void | Promise<void>> = [];
   add(fn: () => void | Promise<void>): void {
     this.steps.push(fn);
   }
+  /** Runs after every undo step, once the container is gone (poststop hooks). */
+  atEnd(fn: () => void | Promise<void>): void {
+    this.last.push(fn);
+  }
   async run(): Promise<void> {
-    for (const fn of this.steps.reverse()) {
+    for (const fn of [...this.steps.reverse(), ...this.last]) {
       try {
         await fn();
       } catch {
@@ -56,6 +64,7 @@ class Unwind {
       }
     }
     this.steps = [];
+    this.last = [];
   }
 }
 
@@ -70,7 +79,10 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
   if (!fs.existsSync(bundle)) throw new TsrunError(`bundle ${bundle}: no such directory`);
   const loaded = loadConfig(bundle);
   const rootfsDir = path.resolve(bundle, loaded.root!.path);
-  const spec: Spec = loaded.process ? { ...loaded, process: withHome(loaded.process, rootfsDir) } : loaded;
+  const warnCaps = (m: string) => ctx.log.warn(`create ${o.id}: ${m}`);
+  const spec: Spec = loaded.process
+    ? { ...loaded, process: withGrantableCaps(withListenFds(withHome(loaded.process, rootfsDir)), loaded.linux?.namespaces, warnCaps) }
+    : loaded;
   if (spec.process?.terminal && o.consoleSocket === undefined && o.consoleFd === undefined) {
     throw new TsrunError('process.terminal is true: a --console-socket is required');
   }
@@ -119,6 +131,7 @@ async function launch(
     namespaces: spec.linux?.namespaces ?? [],
     process: spec.process,
     hooks: spec.hooks,
+    seccomp: spec.linux?.seccomp,
     sharedPidNs: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'pid'),
   };
 
@@ -130,7 +143,8 @@ async function launch(
 
   const fifo = path.join(dir, 'exec.fifo');
   await makeFifo(native, fifo);
-  const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
+  // O_PATH: tsrun-init opens it for writing at WAIT_START, which blocks until `start` reads.
+  const fifoFd = fs.openSync(fifo, O_PATH);
   const ownFds = [fifoFd];
   const closeOwn = () => {
     for (const fd of ownFds.splice(0)) fs.closeSync(fd);
@@ -142,16 +156,35 @@ async function launch(
     ownFds.push(consoleFd);
   }
   const preserved = preservedFds(o.preserveFds);
-  const seccomp = spec.linux?.seccomp ? await compileSeccomp(spec.linux.seccomp) : undefined;
+  const idmaps = await idmapNamespaces(native, spec.mounts ?? []);
+  unwind.add(() => idmaps.close());
+  const seccompCfg = spec.linux?.seccomp;
+  let compiled;
+  try {
+    compiled = seccompCfg ? await compileSeccomp(seccompCfg) : undefined;
+  } catch (e) {
+    throw new TsrunError((e as Error).message);
+  }
+  let listenerFd: number | undefined;
+  if (compiled?.notify) {
+    listenerFd = await connectUnixOrFail(native, seccompCfg!.listenerPath!, 'seccomp listener');
+    ownFds.push(listenerFd);
+  }
 
   const build = (pid: number): CreatePlan => {
     const startState = JSON.stringify({ ociVersion: spec.ociVersion, id: o.id, status: 'created', pid, bundle, annotations: spec.annotations });
+    const seccomp = compiled && {
+      ...compiled,
+      listenerFd,
+      listenerState: compiled.notify ? processStateJson(seccompCfg!, { ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid, bundle, annotations: spec.annotations }) : undefined,
+    };
     return buildCreatePlan({
       spec,
       rootfs,
       bundle,
       noPivot: o.noPivot,
       cgroupDir: cgroupDirOf(cgroup),
+      idmapFd: (m) => idmaps.fdOf(m),
       consoleFd,
       fifoFd,
       firstClosedFd: 3 + preserved.length,
@@ -170,21 +203,23 @@ async function launch(
   try {
     launched = await launchInit({
       cloneFlags: plan.cloneFlags,
-      keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : []), fifoFd],
+      keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : []), fifoFd, ...idmaps.fds, ...(listenerFd !== undefined ? [listenerFd] : [])],
       rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3),
       native,
       onSpawn: (pid) => {
         addProcess(cgroup, pid);
-        if (plan.userMaps === 'atSpawn') writeIdMaps(pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
       },
       plan: (pid) => build(pid).ops,
-      onSync: (code, pid) => {
+      onSync: async (code, pid) => {
         if (code === 'U') writeIdMaps(pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
         else if (code === 'H') {
           const hooks = spec.hooks ?? {};
+          // runtime.md: a failing hook stops the container, which is then destroyed and its
+          // poststop hooks run (lifecycle steps 12-13).
+          unwind.atEnd(() => runPoststop(ctx, o.id, hooks.poststop, { ...stateOf(pid), status: 'stopped', pid: undefined }));
           runHooks('prestart', hooks.prestart, stateOf(pid));
           runHooks('createRuntime', hooks.createRuntime, stateOf(pid));
-          runHooks('createContainer', hooks.createContainer, stateOf(pid));
+          await runContainerHooks(native, pid, hooks.createContainer ?? [], stateOf(pid), [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3));
         } else throw new TsrunError(`tsrun-init asked for an unknown sync "${code}"`);
       },
     });
@@ -209,15 +244,41 @@ async function launch(
   store.save(record);
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   closeOwn();
+  idmaps.close();
   return { record, native };
 }
 
-/** fds 3.. that the container inherits: --preserve-fds and systemd's LISTEN_FDS. */
+/** O_PATH (open(2)): a handle that neither reads nor writes; Node has no constant for it. */
+const O_PATH = 0o10000000;
+
+/** Poststop hooks of a container whose create failed after its hooks began: failures only warn. */
+function runPoststop(ctx: Ctx, id: string, hooks: Hook[] | undefined, state: State): void {
+  for (const hook of hooks ?? []) {
+    try {
+      runHook('poststop', hook, state);
+    } catch (e) {
+      ctx.log.warn(`create ${id}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** systemd socket activation: how many fds (from 3 on) the caller passes, per LISTEN_FDS. */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? '0');
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+/** fds 3.. that the container inherits: systemd's LISTEN_FDS, then --preserve-fds (runc). */
 function preservedFds(preserve: number): number[] {
-  let n = preserve;
-  const listen = Number(process.env.LISTEN_FDS ?? '0');
-  if (Number.isInteger(listen) && listen > 0) n += listen;
-  return Array.from({ length: n }, (_, i) => 3 + i);
+  return Array.from({ length: listenFds() + preserve }, (_, i) => 3 + i);
+}
+
+/** As runc: the container learns about passed sockets through LISTEN_FDS, with itself as LISTEN_PID. */
+function withListenFds(p: Process): Process {
+  const n = listenFds();
+  if (!n) return p;
+  const env = (p.env ?? []).filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
+  return { ...p, env: [...env, `LISTEN_FDS=${n}`, 'LISTEN_PID=1'] };
 }
 
 function writePidFile(file: string, pid: number): void {

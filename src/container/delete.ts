@@ -1,4 +1,4 @@
-// `delete`: a created or stopped container (or any, with force) loses its processes, its
+// `delete`: a stopped container (or any, with force) loses its processes, its
 // cgroup and its state directory; then poststop hooks run, and only warn on failure.
 import * as fs from 'node:fs';
 import type { Ctx } from '../cli/context.js';
@@ -41,7 +41,9 @@ export async function deleteContainer(ctx: Ctx, id: string, o: DeleteOptions): P
       throw new TsrunError(`container ${id} does not exist`);
     }
     const status = currentStatus(r);
-    if ((status === 'running' || status === 'paused' || status === 'creating') && !o.force) {
+    // runtime.md: deleting a container that is not stopped (created included, unlike runc and
+    // crun) must fail without effect; --force kills it first.
+    if (status !== 'stopped' && !o.force) {
       throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
     }
     await destroy(ctx, store, r);

@@ -6,11 +6,14 @@ import { TsrunError, describeError } from '../errors.js';
 import type { Process } from '../spec/types.js';
 import { buildExecPlan } from '../linux/exec-plan.js';
 import { withHome } from '../linux/home-env.js';
+import { withGrantableCaps } from '../linux/host-caps.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.js';
 import { addProcess } from '../cgroups/index.js';
 import { callerRlimits } from './caller-limits.js';
-import { connectConsoleSocket } from './fds.js';
+import { connectConsoleSocket, connectUnixOrFail } from './fds.js';
+import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
+import type { ProcessContext } from '../linux/process-plan.js';
 import { waitForeground } from './foreground.js';
 import { currentStatus } from './status.js';
 import { Store } from './store.js';
@@ -42,7 +45,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
   const status = currentStatus(r);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
-  const proc = withHome(execProcess(r.process, o), r.rootfs);
+  const proc = withGrantableCaps(withHome(execProcess(r.process, o), r.rootfs), r.namespaces, (m) => ctx.log.warn(`exec ${o.id}: ${m}`));
   if (proc.terminal && o.detach && o.consoleSocket === undefined) {
     throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
   }
@@ -63,17 +66,32 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       own.push(consoleFd);
     }
     const preserved = Array.from({ length: o.preserveFds }, (_, i) => 3 + i);
+    let seccomp: ProcessContext['seccomp'];
+    if (r.seccomp) {
+      let compiled;
+      try {
+        compiled = await compileSeccomp(r.seccomp);
+      } catch (e) {
+        throw new TsrunError((e as Error).message);
+      }
+      seccomp = compiled;
+      if (compiled.notify) {
+        const listenerFd = await connectUnixOrFail(native, r.seccomp.listenerPath!, 'seccomp listener');
+        own.push(listenerFd);
+        seccomp = { ...compiled, listenerFd, listenerState: processStateJson(r.seccomp, { ociVersion: r.ociVersion, id: r.id, status: 'running', pid: r.pid, bundle: r.bundle, annotations: r.annotations }) };
+      }
+    }
     let launched;
     try {
       launched = await launchInit({
         cloneFlags: 0,
-        keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : [])],
+        keepFds: [...preserved, ...own],
         rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
         native,
         onSpawn: (pid) => {
           if (r.cgroup) addProcess(r.cgroup, pid);
         },
-        plan: () => buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length }),
+        plan: () => buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp }),
       });
     } catch (e) {
       if (e instanceof InitOpError) throw new TsrunError(e.message);

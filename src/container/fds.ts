@@ -1,10 +1,14 @@
 // The file descriptors create hands to tsrun-init: the exec fifo and the console socket.
+import * as fs from 'node:fs';
 import { TsrunError, describeError } from '../errors.js';
 import type { Native } from '../shim/native.js';
 
 export async function makeFifo(native: Native, file: string): Promise<void> {
   try {
     native.mkfifo(file, 0o600);
+    // tsrun-init opens it for writing after it became the container's user (through its O_PATH
+    // fd, which needs no access to the 0700 state directory): like runc, writable by anyone.
+    fs.chmodSync(file, 0o622);
   } catch (e) {
     throw new TsrunError(`create the exec fifo ${file}: ${describeError(e)}`);
   }
@@ -12,9 +16,13 @@ export async function makeFifo(native: Native, file: string): Promise<void> {
 
 /** Connects to --console-socket; tsrun-init sends the pty master over it. */
 export async function connectConsoleSocket(native: Native, socketPath: string): Promise<number> {
+  return connectUnixOrFail(native, socketPath, 'console socket');
+}
+
+export async function connectUnixOrFail(native: Native, socketPath: string, what: string): Promise<number> {
   try {
     return native.connectUnix(socketPath);
   } catch (e) {
-    throw new TsrunError(`connect to console socket ${socketPath}: ${describeError(e)}`);
+    throw new TsrunError(`connect to ${what} ${socketPath}: ${describeError(e)}`);
   }
 }

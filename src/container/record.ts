@@ -1,5 +1,5 @@
 // What tsrun persists for one container under <root>/<id>/state.json.
-import type { Hooks, Namespace, Process, Status } from '../spec/types.js';
+import type { Hooks, Namespace, Process, Seccomp, Status } from '../spec/types.js';
 import type { CgroupHandle } from '../cgroups/paths.js';
 
 export interface ContainerRecord {
@@ -24,6 +24,8 @@ export interface ContainerRecord {
   /** The config's process, the defaults for `exec`. */
   process?: Process;
   hooks?: Hooks;
+  /** The container's seccomp profile: `exec`'d processes get the same filter. */
+  seccomp?: Seccomp;
   /** cgroup placement (owned by src/cgroups): whatever it needs to find the cgroup again. */
   cgroup?: CgroupHandle;
   /** Whether the container has its own pid namespace (kill --all, delete semantics). */

@@ -35,8 +35,8 @@ export async function run(ctx: Ctx, o: RunOptions): Promise<number> {
     if (record.process?.terminal) master = native.recvFd(pair[0]);
     native.close(pair[0]);
   }
-  await withLock(ctx.root, o.id, () => markStarted(store, record));
-  poststart(ctx, record);
+  await withLock(ctx.root, o.id, () => markStarted(ctx, store, record));
+  await poststart(ctx, store, record);
   if (o.detach) return 0;
   const status = await waitForeground({ pid: record.pid, native, master });
   if (!o.keep) {

@@ -1,62 +1,118 @@
-// `start`: release the init waiting on the exec fifo, then run poststart hooks.
+// `start`: release the init waiting on the exec fifo, wait until it has exec'd the process (or a
+// startContainer hook failed), then run poststart hooks. A failing startContainer or poststart
+// hook fails `start`, and the container is destroyed (runtime.md lifecycle: continue at step 12).
 import * as fs from 'node:fs';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
 import { runHooks } from './hooks.js';
 import { withLock } from './lock.js';
 import type { ContainerRecord } from './record.js';
-import { currentStatus, specState } from './status.js';
+import { currentStatus, isAlive, specState } from './status.js';
 import { Store } from './store.js';
+import { destroy } from './delete.js';
 
 export async function start(ctx: Ctx, id: string): Promise<void> {
   const store = new Store(ctx.root);
-  const record = await withLock(ctx.root, id, () => {
+  const record = await withLock(ctx.root, id, async () => {
     const r = store.load(id);
     const status = currentStatus(r);
     if (status !== 'created') {
       if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
       throw new TsrunError(`cannot start an already ${status} container`);
     }
-    markStarted(store, r);
+    await markStarted(ctx, store, r);
     return r;
   });
-  poststart(ctx, record);
+  await poststart(ctx, store, record);
 }
 
-/** Releases the init and records that the container runs; the fifo has done its job. */
-export function markStarted(store: Store, r: ContainerRecord): void {
-  release(r);
-  r.status = 'running';
+/**
+ * Releases the init and records that the container runs once the init is awake; returns when the
+ * process is exec'd. A failing startContainer hook destroys the container and throws.
+ */
+export async function markStarted(ctx: Ctx, store: Store, r: ContainerRecord): Promise<void> {
   const fifo = r.execFifo;
-  delete r.execFifo;
-  store.save(r);
-  if (fifo) fs.rmSync(fifo, { force: true });
+  const failure = release(r, () => {
+    // The init is awake and no longer waits for `start`: it goes on to exec the process.
+    r.status = 'running';
+    delete r.execFifo;
+    store.save(r);
+    if (fifo) fs.rmSync(fifo, { force: true });
+  });
+  if (failure) {
+    await destroy(ctx, store, r);
+    throw new TsrunError(`startContainer ${failure}`);
+  }
 }
 
-/** Wakes the init: one byte into the exec fifo it holds open. */
-export function release(r: ContainerRecord): void {
+const napCell = new Int32Array(new SharedArrayBuffer(4));
+const nap = (ms: number): void => void Atomics.wait(napCell, 0, 0, ms);
+
+/**
+ * The exec fifo handshake (ffi/PLAN.md WAIT_START): opening the fifo for reading wakes the init,
+ * which writes "0" once awake and keeps the write end open until its exec (O_CLOEXEC) closes it.
+ * A failing startContainer hook writes its error first. Returns that error, or '' when the
+ * init exec'd (or died: then the container is simply stopped).
+ *
+ * The fifo is read without blocking: a blocking open or read would hang forever if the init died
+ * before it opened the fifo; while waiting for "0" we check that it is alive.
+ */
+export function release(r: ContainerRecord, onAwake: () => void): string {
   if (!r.execFifo) throw new TsrunError('cannot start: the container has no exec fifo');
   let fd: number;
   try {
-    fd = fs.openSync(r.execFifo, fs.constants.O_WRONLY | fs.constants.O_NONBLOCK);
+    fd = fs.openSync(r.execFifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENXIO') throw new TsrunError('cannot start: the container init is not waiting (it has exited)');
     throw new TsrunError(`cannot start: open exec fifo: ${describeError(e)}`);
   }
+  const buf = Buffer.alloc(512);
+  let out = '';
+  let awake = false;
+  let delay = 0.05;
   try {
-    fs.writeSync(fd, '0');
+    for (;;) {
+      let n: number;
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'EAGAIN' && code !== 'EINTR') throw new TsrunError(`cannot start: read exec fifo: ${describeError(e)}`);
+        n = -1; // the init holds the write end and has not written (yet)
+      }
+      if (n > 0) {
+        out += buf.toString('utf8', 0, n);
+        if (!awake) {
+          awake = true;
+          delay = 0.05;
+          onAwake();
+        }
+        continue;
+      }
+      if (n === 0) {
+        if (awake) break; // EOF: exec'd (or died)
+        // no writer: the init has not opened the fifo yet, or it is gone
+        if (!isAlive(r.pid, r.pidStartTime)) throw new TsrunError('cannot start: the container init is not waiting (it has exited)');
+      }
+      nap(delay);
+      delay = Math.min(delay * 2, 10);
+    }
   } finally {
     fs.closeSync(fd);
   }
+  return out.slice(1).trim();
 }
 
-/** Poststart hook failures only warn (runtime.md: the lifecycle continues). */
-export function poststart(ctx: Ctx, r: ContainerRecord): void {
+/** Poststart hooks; a failing one stops and destroys the container, and `start` fails. */
+export async function poststart(ctx: Ctx, store: Store, r: ContainerRecord): Promise<void> {
   const hooks = r.hooks?.poststart;
   if (!hooks?.length) return;
   try {
     runHooks('poststart', hooks, specState(r, 'running'), { cwd: r.bundle });
   } catch (e) {
-    ctx.log.warn(describeError(e));
+    await withLock(ctx.root, r.id, async () => {
+      const cur = store.tryLoad(r.id);
+      if (cur && cur.pid === r.pid && cur.pidStartTime === r.pidStartTime) await destroy(ctx, store, cur);
+    });
+    throw e;
   }
 }

@@ -1,10 +1,10 @@
 // config.json -> the launch plan of a new container (see ffi/PLAN.md), in runc's init order.
-import type { Hook, Spec } from '../spec/types.js';
+import type { Hook, Mount, Spec } from '../spec/types.js';
 import type { PlanOp } from '../shim/plan.js';
 import { F_HOST, Op } from '../shim/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
 import { planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
-import { planProcess } from './process-plan.js';
+import { planProcess, type ProcessContext } from './process-plan.js';
 import type { HostCgroupMount } from './mountinfo.js';
 
 export interface CreatePlanInput {
@@ -14,12 +14,14 @@ export interface CreatePlanInput {
   noPivot: boolean;
   /** The host directory of the container's cgroup in a hierarchy (for cgroup bind mounts). */
   cgroupDir: (h: HostCgroupMount) => string | undefined;
+  /** fd of the user namespace of an idmapped mount. */
+  idmapFd?: (m: Mount) => number | undefined;
   consoleFd?: number;
   /** fd of the exec fifo in tsrun-init (opened O_RDWR by the parent). */
   fifoFd: number;
   /** 3 + preserved fds: everything from here on is closed at exec. */
   firstClosedFd: number;
-  seccomp?: { program: Uint8Array; flags: number };
+  seccomp?: ProcessContext['seccomp'];
   /** State JSON for startContainer hooks. */
   startState: string;
 }
@@ -27,7 +29,7 @@ export interface CreatePlanInput {
 export interface CreatePlan {
   cloneFlags: number;
   ops: PlanOp[];
-  userMaps: 'none' | 'atSpawn' | 'atSync';
+  userMaps: 'none' | 'atSync';
   forks: boolean;
   /** tsrun-init stops at SYNC 'H' for prestart/createRuntime/createContainer hooks. */
   syncsHooks: boolean;
@@ -68,6 +70,7 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
       userns: ns.newTypes.has('user') || namespaces.some((n) => n.type === 'user'),
       cgroupns: ns.newTypes.has('cgroup'),
       cgroupDir: i.cgroupDir,
+      idmapFd: i.idmapFd,
     }, hooksSync),
   );
   ops.push(...planRootfsFinal(spec));
@@ -84,7 +87,7 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
     { op: Op.WAIT_START, ints: [i.fifoFd], what: 'wait for start' },
     ...(hooks.startContainer ?? []).map((h) => hookOp('startContainer', h, i.startState)),
   ];
-  ops.push(...planProcess(process, { consoleFd: i.consoleFd, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec }));
+  ops.push(...planProcess(process, { consoleFd: i.consoleFd, bindConsole: true, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec }));
   return { cloneFlags: ns.cloneFlags, ops, userMaps: ns.userMaps, forks: ns.forks, syncsHooks };
 }
 

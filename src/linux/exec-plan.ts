@@ -5,7 +5,7 @@ import type { NamespaceType, Process } from '../spec/types.js';
 import type { PlanOp } from '../shim/plan.js';
 import { Op } from '../shim/ops.js';
 import { NS_FLAGS, NS_NAMES } from './constants.js';
-import { planProcess } from './process-plan.js';
+import { planProcess, type ProcessContext } from './process-plan.js';
 
 export interface ExecPlanInput {
   /** Host pid of the container's init. */
@@ -13,7 +13,7 @@ export interface ExecPlanInput {
   process: Process;
   consoleFd?: number;
   firstClosedFd: number;
-  seccomp?: { program: Uint8Array; flags: number };
+  seccomp?: ProcessContext['seccomp'];
 }
 
 // The user namespace first: it grants the rights to join the others; mount last.

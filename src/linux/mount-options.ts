@@ -79,12 +79,14 @@ const RECURSIVE: Record<string, [set: number, clr: number]> = {
   rexec: [0, MOUNT_ATTR.NOEXEC],
   rnodiratime: [MOUNT_ATTR.NODIRATIME, 0],
   rdiratime: [0, MOUNT_ATTR.NODIRATIME],
+  // The kernel changes the atime mode only as a whole (clear all of _ATIME, set one mode), so
+  // the "no" forms pick the mode they fall back to: relatime is the kernel's default.
   rrelatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR._ATIME],
-  rnorelatime: [0, MOUNT_ATTR._ATIME],
+  rnorelatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR._ATIME],
   rnoatime: [MOUNT_ATTR.NOATIME, MOUNT_ATTR._ATIME],
-  ratime: [0, MOUNT_ATTR.NOATIME],
+  ratime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR._ATIME],
   rstrictatime: [MOUNT_ATTR.STRICTATIME, MOUNT_ATTR._ATIME],
-  rnostrictatime: [0, MOUNT_ATTR.STRICTATIME],
+  rnostrictatime: [MOUNT_ATTR.RELATIME, MOUNT_ATTR._ATIME],
   rnosymfollow: [MOUNT_ATTR.NOSYMFOLLOW, 0],
   rsymfollow: [0, MOUNT_ATTR.NOSYMFOLLOW],
 };

@@ -9,8 +9,8 @@ export interface NamespacePlan {
   /** Flags for clone(): the namespaces created together with the process. */
   cloneFlags: number;
   ops: PlanOp[];
-  /** The parent must write uid/gid maps: right after spawn (`atSpawn`) or at SYNC 'U'. */
-  userMaps: 'none' | 'atSpawn' | 'atSync';
+  /** The parent must write uid/gid maps at SYNC 'U'. */
+  userMaps: 'none' | 'atSync';
   /** tsrun-init forks: the container's pid arrives in a `P` message. */
   forks: boolean;
   newTypes: Set<NamespaceType>;
@@ -32,13 +32,14 @@ export function planNamespaces(namespaces: readonly Namespace[], opts: { timeOff
   let earlyFlags = 0;
   for (const t of newTypes) if (t !== 'cgroup' && t !== 'time') earlyFlags |= NS_FLAGS[t];
 
-  if (joins.length === 0) {
+  // A new user namespace is always unshared by tsrun-init, never created by clone(): a process
+  // that execs before its maps exist gets no capabilities in the namespace (its uid 0 does not
+  // map yet), so tsrun-init must already run when the namespace is created.
+  if (joins.length === 0 && !newTypes.has('user')) {
     cloneFlags = earlyFlags;
-    if (newTypes.has('user')) {
-      userMaps = 'atSpawn';
-      ops.push({ op: Op.SET_ROOT_IDS, what: 'become root in the user namespace' });
-    }
   } else {
+    // Joins first (as host root), then the new namespaces, owned by the new (or joined) user
+    // namespace; a new or joined pid namespace needs a fork to take effect.
     for (const n of joins) {
       ops.push({ op: Op.SETNS, ints: [NS_FLAGS[n.type]], strs: [n.path!], what: `join ${n.type} namespace ${n.path}` });
     }

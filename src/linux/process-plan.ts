@@ -9,8 +9,11 @@ import { rlimitNumber } from '../spec/rlimits.js';
 export interface ProcessContext {
   /** fd of the connected console socket in tsrun-init (terminal: true). */
   consoleFd?: number;
-  /** Seccomp: a raw BPF program and its flags, compiled by the parent. */
-  seccomp?: { program: Uint8Array; flags: number };
+  /** Bind the pty on /dev/console (a new container, not an exec). */
+  bindConsole?: boolean;
+  /** Seccomp: a raw BPF program and its flags, compiled by the parent; with a notify listener,
+   * the connected socket's fd and the process state sent with the notify fd. */
+  seccomp?: { program: Uint8Array; flags: number; listenerFd?: number; listenerState?: string };
   /** First fd that the container must not inherit (3 + preserved fds). */
   firstClosedFd: number;
   /** Ops that go between the preparation and the exec (READY, WAIT_START, startContainer hooks). */
@@ -115,7 +118,7 @@ export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
   if (ctx.consoleFd !== undefined) {
     const rows = p.consoleSize?.height ?? 0;
     const cols = p.consoleSize?.width ?? 0;
-    ops.push({ op: Op.CONSOLE, ints: [ctx.consoleFd, rows, cols], what: 'set up the console' });
+    ops.push({ op: Op.CONSOLE, ints: [ctx.consoleFd, rows, cols, ctx.bindConsole ? 1 : 0], what: 'set up the console' });
   } else {
     ops.push({ op: Op.SETSID, what: 'create a session' });
   }
@@ -135,8 +138,13 @@ export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
   return ops;
 }
 
-function seccompOp(s: { program: Uint8Array; flags: number }): PlanOp {
-  return { op: Op.SECCOMP, ints: [s.flags], strs: [s.program], what: 'load the seccomp filter' };
+function seccompOp(s: NonNullable<ProcessContext['seccomp']>): PlanOp {
+  return {
+    op: Op.SECCOMP,
+    ints: [s.flags, s.listenerFd ?? -1],
+    strs: [s.program, s.listenerState ?? ''],
+    what: 'load the seccomp filter',
+  };
 }
 
 /** Bounding set, user and groups, then the capability sets (runc's finalizeNamespace order). */

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Device, Mount, Spec } from '../spec/types.js';
 import type { PlanOp } from '../shim/plan.js';
 import { F_HOST, F_OPTIONAL, Op } from '../shim/ops.js';
-import { MOUNT_ATTR, MS, S_IF, makedev } from './constants.js';
+import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { hostCgroupMounts, type HostCgroupMount } from './mountinfo.js';
 
@@ -19,6 +19,8 @@ export interface RootfsContext {
   cgroupns: boolean;
   /** The host directory of the container's cgroup in a hierarchy (for cgroup bind mounts). */
   cgroupDir: (h: HostCgroupMount) => string | undefined;
+  /** fd (in tsrun-init) of a user namespace holding an idmapped mount's mappings. */
+  idmapFd?: (m: Mount) => number | undefined;
 }
 
 const DEFAULT_DEVICES: Device[] = [
@@ -48,15 +50,20 @@ export function rootPropagationFlag(p: string | undefined): number {
   return f;
 }
 
+/**
+ * Propagation of the host's tree in the new mount namespace while the rootfs is prepared:
+ * pivot_root refuses shared mounts and an unbindable tree cannot be bound, so those two are
+ * applied to / only after pivot_root (planRootfsFinal).
+ */
+function setupPropagation(p: string | undefined): number {
+  const f = rootPropagationFlag(p);
+  return f & (MS.SHARED | MS.UNBINDABLE) ? MS.SLAVE | MS.REC : f;
+}
+
 export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]): PlanOp[] {
   const ops: PlanOp[] = [];
-  const rootProp = rootPropagationFlag(spec.linux?.rootfsPropagation);
-  ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootProp, 0, 0], strs: ['', '/', '', ''], what: `make / ${spec.linux?.rootfsPropagation ?? 'rslave'}` });
-  if (rootProp & MS.SHARED) {
-    // pivot_root refuses a new root whose parent mount is shared.
-    const parent = parentMountOf(ctx.rootfs);
-    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.PRIVATE, 0, 0], strs: ['', parent, '', ''], what: `make ${parent} private` });
-  }
+  const rootProp = setupPropagation(spec.linux?.rootfsPropagation);
+  ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootProp, 0, 0], strs: ['', '/', '', ''], what: 'set the propagation of /' });
   ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.BIND | MS.REC, 0, 0], strs: [ctx.rootfs, ctx.rootfs, '', ''], what: `bind-mount the rootfs ${ctx.rootfs}` });
   ops.push({ op: Op.ROOTFS, strs: [ctx.rootfs], what: `open the rootfs ${ctx.rootfs}` });
 
@@ -108,10 +115,15 @@ export function planRootfsFinal(spec: Spec): PlanOp[] {
   return ops;
 }
 
+/** Masked and read-only paths, then a shared or unbindable root (which would refuse the binds). */
 export function planMaskedReadonly(spec: Spec): PlanOp[] {
   const ops: PlanOp[] = [];
   for (const p of spec.linux?.readonlyPaths ?? []) ops.push({ op: Op.READONLY, flags: F_HOST | F_OPTIONAL, strs: [p], what: `make ${p} read-only` });
   for (const p of spec.linux?.maskedPaths ?? []) ops.push({ op: Op.MASK, flags: F_HOST | F_OPTIONAL, strs: [p], what: `mask ${p}` });
+  const prop = spec.linux?.rootfsPropagation;
+  if (prop && rootPropagationFlag(prop) !== setupPropagation(prop)) {
+    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootPropagationFlag(prop) | MS.REC, 0, 0], strs: ['', '/', '', ''], what: `make / ${prop}` });
+  }
   return ops;
 }
 
@@ -139,15 +151,25 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
     }
     const mk = st.isDirectory() ? 1 : 2;
     const bind = MS.BIND | (o.flags & MS.REC);
-    ops.push({ op: Op.MOUNT, ints: [bind, mk, 0o755], strs: [src, dest, '', ''], what: `bind-mount "${src}" on "${dest}"` });
+    if (o.idmap !== 'none') {
+      const fd = ctx.idmapFd?.(m);
+      if (fd === undefined) throw new Error(`mount ${dest}: ${o.idmap} needs uidMappings and gidMappings on the mount`);
+      const recursive = o.idmap === 'ridmap' || (o.flags & MS.REC) ? 1 : 0;
+      ops.push({ op: Op.IDMAP_MOUNT, ints: [fd, recursive, mk, 0o755], strs: [src, dest], what: `idmapped bind-mount "${src}" on "${dest}"` });
+    } else {
+      ops.push({ op: Op.MOUNT, ints: [bind, mk, 0o755], strs: [src, dest, '', ''], what: `bind-mount "${src}" on "${dest}"` });
+    }
     const extra = o.flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
     if (extra) {
       ops.push({ op: Op.MOUNT, ints: [MS.BIND | MS.REMOUNT | extra, 0, 0], strs: ['', dest, '', ''], what: `remount "${dest}" with its options` });
     }
   } else if (type === 'cgroup') {
     ops.push(...planCgroupMount(m, dest, o.flags, ctx));
+  } else if (o.flags & MS.REMOUNT) {
+    // Changes the flags of what is already mounted at the destination.
+    ops.push({ op: Op.MOUNT, ints: [o.flags, 0, 0], strs: ['', dest, type, o.data.join(',')], what: `remount "${dest}"` });
   } else {
-    const flags = o.flags & ~MS.REMOUNT;
+    const flags = o.flags;
     ops.push({
       op: Op.MOUNT,
       ints: [flags, 1, 0o755],
@@ -158,11 +180,8 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
   for (const p of o.propagation) {
     ops.push({ op: Op.MOUNT, ints: [p, 0, 0], strs: ['', dest, '', ''], what: `set propagation of "${dest}"` });
   }
-  if (o.attrSet || o.attrClr || o.idmap !== 'none') {
-    const recursive = 1;
-    let set = o.attrSet;
-    if (o.idmap !== 'none') set |= MOUNT_ATTR.IDMAP;
-    ops.push({ op: Op.MOUNT_SETATTR, ints: [set, o.attrClr, 0, recursive], strs: [dest], what: `set attributes of "${dest}"` });
+  if (o.attrSet || o.attrClr) {
+    ops.push({ op: Op.MOUNT_SETATTR, ints: [o.attrSet, o.attrClr, 0, 1], strs: [dest], what: `set attributes of "${dest}"` });
   }
   return ops;
 }
@@ -219,16 +238,6 @@ function planDevice(d: Device, userns: boolean): PlanOp {
     strs: [d.path],
     what: `create device "${d.path}"`,
   };
-}
-
-function parentMountOf(p: string): string {
-  let best = '/';
-  const dir = path.dirname(p);
-  for (const line of fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    const mp = line.split(' ')[4];
-    if (mp && (dir === mp || dir.startsWith(mp.endsWith('/') ? mp : mp + '/')) && mp.length > best.length) best = mp;
-  }
-  return best;
 }
 
 export type { HostCgroupMount };

@@ -1,5 +1,5 @@
 // linux.seccomp -> a BPF program (compiled by libseccomp in the parent) and seccomp() flags.
-import type { Seccomp } from '../spec/types.js';
+import type { Seccomp, State } from '../spec/types.js';
 import { loadLibSeccomp, type ArgCmp } from '../shim/libseccomp.js';
 
 const EPERM = 1;
@@ -58,13 +58,22 @@ export function actionValue(action: string, errnoRet: number | undefined, defaul
     case 'SCMP_ACT_ALLOW':
       return 0x7fff0000;
     case 'SCMP_ACT_NOTIFY':
-      throw new Error('linux.seccomp: SCMP_ACT_NOTIFY is not supported by tsrun yet');
+      return 0x7fc00000;
     default:
       throw new Error(`linux.seccomp: unknown action ${action}`);
   }
 }
 
-export async function compileSeccomp(s: Seccomp): Promise<{ program: Uint8Array; flags: number }> {
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+
+export interface CompiledSeccomp {
+  program: Uint8Array;
+  flags: number;
+  /** Some rule notifies a listener (SCMP_ACT_NOTIFY): the filter is loaded with a listener fd. */
+  notify: boolean;
+}
+
+export async function compileSeccomp(s: Seccomp): Promise<CompiledSeccomp> {
   let flags = 0;
   for (const f of s.flags ?? []) {
     const v = SECCOMP_FLAGS[f];
@@ -72,6 +81,11 @@ export async function compileSeccomp(s: Seccomp): Promise<{ program: Uint8Array;
     flags |= v;
   }
   const defaultAction = actionValue(s.defaultAction, s.defaultErrnoRet, undefined);
+  const notify = s.defaultAction === 'SCMP_ACT_NOTIFY' || (s.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY');
+  if (notify) {
+    if (!s.listenerPath) throw new Error('linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath');
+    flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+  }
   const lib = await loadLibSeccomp();
   const program = lib.compile((f) => {
     for (const a of s.architectures ?? []) {
@@ -97,5 +111,16 @@ export async function compileSeccomp(s: Seccomp): Promise<{ program: Uint8Array;
       }
     }
   }, defaultAction);
-  return { program, flags };
+  return { program, flags, notify };
+}
+
+/** The "container process state" a seccomp listener receives with the notify fd. */
+export function processStateJson(s: Seccomp, state: State): string {
+  return JSON.stringify({
+    ociVersion: state.ociVersion,
+    fds: ['seccompFd'],
+    pid: state.pid,
+    metadata: s.listenerMetadata ?? '',
+    state,
+  });
 }

@@ -42,6 +42,7 @@ export const Op = {
   DUMPABLE: 40,
   OOM_SCORE_ADJ: 41,
   PDEATHSIG: 42,
+  IDMAP_MOUNT: 43,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];

@@ -175,8 +175,23 @@ t.test('v1 memory: reservation, OOM killer, swappiness; kernel memory only warns
   t.teardown(() => setWarningHandler((m) => process.stderr.write(`tsrun: warning: ${m}\n`)));
   v1.setMemoryV1(r.d, { memory: { reservation: 1 << 20, disableOOMKiller: true, swappiness: 0, kernel: 1 << 20 } });
   t.same(r.writes, [`memory.soft_limit_in_bytes=${1 << 20}`, 'memory.oom_control=1', 'memory.swappiness=0']);
-  t.match(warnings, [/kernel and kernelTCP are ignored/]);
+  t.match(warnings, [/memory\.kernel is ignored/]);
   t.throws(() => v1.setMemoryV1(r.d, { memory: { swappiness: 101 } }), /valid range is 0-100/);
+});
+
+t.test('v1 memory: kernelTCP is written where the knob exists, else it warns', async (t) => {
+  const { setWarningHandler } = await import('../../src/cgroups/fs.js');
+  const warnings: string[] = [];
+  setWarningHandler((m) => warnings.push(m));
+  t.teardown(() => setWarningHandler((m) => process.stderr.write(`tsrun: warning: ${m}\n`)));
+  const r = recorder({ 'memory.kmem.tcp.limit_in_bytes': '9223372036854771712' });
+  v1.setMemoryV1(r.d, { memory: { kernelTCP: 16 << 20 } });
+  t.same(r.writes, [`memory.kmem.tcp.limit_in_bytes=${16 << 20}`]);
+  t.same(warnings, []);
+  const none = recorder({});
+  v1.setMemoryV1(none.d, { memory: { kernelTCP: 16 << 20 } });
+  t.same(none.writes, []);
+  t.match(warnings, [/kernelTCP is ignored/]);
 });
 
 t.test('v1 memory: EBUSY on the limit says how much is in use', async (t) => {

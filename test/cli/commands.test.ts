@@ -139,10 +139,15 @@ t.test('delete', async (t) => {
   t.equal(await got, 'SIGKILL', '--force kills the process');
   t.equal(fs.existsSync(join(root, 'd')), false, 'state removed');
 
+  // runtime.md: only a stopped container may be deleted without --force (runc and crun also
+  // delete a created one).
   const waiting = spawnSleep(t);
   writeRecord(root, record('c', waiting.pid, { status: 'created' }));
+  oneErrorLine(t, tsrun(['--root', root, 'delete', 'c']), 'tsrun: delete c: cannot delete container c that is not stopped: created');
+  t.equal(waiting.exitCode ?? waiting.signalCode, null, 'the waiting init of a created container is left alone');
+  t.equal(fs.existsSync(join(root, 'c')), true, 'its state is kept');
   const killed = waitSignal(waiting);
-  t.equal(tsrun(['--root', root, 'delete', 'c']).status, 0, 'a created container is deleted without --force');
+  t.equal(tsrun(['--root', root, 'delete', '--force', 'c']).status, 0, 'a created container is deleted with --force');
   t.equal(await killed, 'SIGKILL', 'its waiting init was killed');
   t.equal(fs.existsSync(join(root, 'c')), false);
 

@@ -185,7 +185,7 @@ t.test('process attribute ops: domainname, rlimit, personality, oom, sched, affi
       { op: Op.AFFINITY, ints: [0], what: 'affinity' },
       { op: Op.PDEATHSIG, ints: [9], what: 'pdeathsig' },
       { op: Op.SETSID, what: 'setsid' },
-      { op: Op.SECCOMP, ints: [0], strs: [allowAll], what: 'seccomp' },
+      { op: Op.SECCOMP, ints: [0, -1], strs: [allowAll, ''], what: 'seccomp' },
       { op: Op.LOOKUP, strs: ['sh', '/usr/bin:/bin'], what: 'lookup' },
       { op: Op.READY, what: 'ready' },
       { op: Op.EXEC, ints: [3, 1], strs: ['sh', '-c', `{ ${script}; } >/proc/self/fd/${w}`, 'PATH=/usr/bin:/bin'], what: 'exec' },
