@@ -52,7 +52,8 @@ enum plan_op {
 	OP_OOM_SCORE_ADJ = 41,
 	OP_PDEATHSIG = 42,
 	OP_IDMAP_MOUNT = 43,
-	OP_MAX = 43
+	OP_TMPCOPYUP = 44,
+	OP_MAX = 44
 };
 
 #endif

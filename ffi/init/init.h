@@ -46,4 +46,7 @@ void target_close(struct target *t);
 
 int run_op(const struct rec *r);
 
+/* copyup.c */
+int op_tmpcopyup(const struct rec *r);
+
 #endif

@@ -1252,6 +1252,7 @@ static const op_fn ops[OP_MAX + 1] = {
 	[OP_MOUNT] = op_mount,
 	[OP_MOUNT_SETATTR] = op_mount_setattr,
 	[OP_IDMAP_MOUNT] = op_idmap_mount,
+	[OP_TMPCOPYUP] = op_tmpcopyup,
 	[OP_MKDIR] = op_mkdir,
 	[OP_MKNOD] = op_mknod,
 	[OP_SYMLINK] = op_symlink,

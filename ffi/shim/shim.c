@@ -1,5 +1,5 @@
 /* libtsrun-shim: process creation for tsrun (see ffi/PLAN.md).
- * The child of clone() lives in a copy of a multi-threaded JS process: it makes
+ * The child of clone() shares the memory of a multi-threaded JS process: it makes
  * raw syscalls only (no malloc, no stdio, no locks) until execve. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -7,6 +7,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -89,12 +91,32 @@ static int cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+struct child_args {
+	const char *path;
+	char *const *argv, *const *envp;
+	const int *keep;
+	int nkeep, errfd;
+	const long *rlimits;
+	int nrl;
+};
+
+static int child_main(void *p)
+{
+	const struct child_args *a = p;
+
+	child(a->path, a->argv, a->envp, a->keep, a->nkeep, a->errfd, a->rlimits, a->nrl);
+}
+
+#define CHILD_STACK (64 * 1024)
+
 int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 		unsigned long clone_flags, const int *keep_fds, int nkeep,
 		const long *rlimits, int nrl) /* nrl = number of triples */
 {
 	int pfd[2], err = 0, status, *keep;
+	struct child_args a;
 	sigset_t all, old;
+	char *stack;
 	long pid;
 	ssize_t n;
 
@@ -103,8 +125,14 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 	keep = malloc(sizeof(int) * (size_t)(nkeep + 1));
 	if (!keep)
 		return -ENOMEM;
+	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		free(keep);
+		return -ENOMEM;
+	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		err = -errno;
+		munmap(stack, CHILD_STACK);
 		free(keep);
 		return err;
 	}
@@ -112,16 +140,21 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 		memcpy(keep, keep_fds, sizeof(int) * (size_t)nkeep);
 	keep[nkeep] = pfd[1];
 	qsort(keep, (size_t)nkeep + 1, sizeof(int), cmp_int);
+	a = (struct child_args){ path, argv, envp, keep, nkeep + 1, pfd[1], rlimits, nrl };
 
-	/* No handler of the JS runtime may run in the child: block everything
-	 * across clone; the child resets dispositions before unblocking. */
+	/*
+	 * CLONE_VM | CLONE_VFORK, as posix_spawn does: the child borrows our memory on its own
+	 * stack until execve, so the kernel copies no page tables of the (large) JS process, and
+	 * this thread sleeps until the child has exec'd or failed. No handler of the JS runtime
+	 * may run in the child: block everything across clone; the child resets dispositions
+	 * before unblocking.
+	 */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = syscall(SYS_clone, (clone_flags & ~0xffUL) | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid == 0)
-		child(path, argv, envp, keep, nkeep + 1, pfd[1], rlimits, nrl);
+	pid = clone(child_main, stack + CHILD_STACK, (int)((clone_flags & ~0xffUL) | CLONE_VM | CLONE_VFORK | SIGCHLD), &a);
 	err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, CHILD_STACK);
 	free(keep);
 	close(pfd[1]);
 	if (pid < 0) {
@@ -198,4 +231,41 @@ int tsrun_recv_fd(int sock)
 	if (fd < 0)
 		return n == 0 ? -ECONNRESET : -EBADMSG;
 	return fd;
+}
+
+/* Foreground wait: forward the usual terminal/control signals to pid until it exits. */
+static volatile pid_t fwd_pid;
+
+static void forward(int sig)
+{
+	int e = errno;
+	if (fwd_pid > 0)
+		kill(fwd_pid, sig);
+	errno = e;
+}
+
+static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGCONT, SIGWINCH };
+#define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
+
+/* Returns the raw wait status, or -errno. Blocks the calling thread. */
+int tsrun_wait_forward(int pid)
+{
+	struct sigaction sa, old[NFORWARDED];
+	int status, r;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = forward;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	fwd_pid = pid;
+	for (i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded[i], &sa, &old[i]);
+	while ((r = waitpid(pid, &status, __WALL)) < 0 && errno == EINTR)
+		;
+	r = r < 0 ? -errno : status;
+	fwd_pid = 0;
+	for (i = 0; i < NFORWARDED; i++)
+		sigaction(forwarded[i], &old[i], NULL);
+	return r;
 }

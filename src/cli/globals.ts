@@ -6,12 +6,12 @@ import type { FlagDef } from './table.js';
 
 export const GLOBAL_FLAGS: FlagDef[] = [
   { name: 'debug', type: 'boolean', desc: 'enable debug logging' },
-  { name: 'log', type: 'string', desc: "set the log file to write tsrun logs to (default is '/dev/stderr')" },
-  { name: 'log-format', type: 'string', desc: "set the log format ('text' (default), or 'json')", default: 'text' },
-  { name: 'root', type: 'string', desc: 'root directory for storage of container state (this should be located in tmpfs)' },
-  { name: 'criu', type: 'string', desc: 'path to the criu binary used for checkpoint and restore (unused: checkpoint is not supported)' },
+  { name: 'log', type: 'string', desc: "set the log file to write tsrun logs to (default is '/dev/stderr')", value: 'path', complete: 'file' },
+  { name: 'log-format', type: 'string', desc: "set the log format ('text' (default), or 'json')", default: 'text', value: 'format', complete: ['text', 'json'] },
+  { name: 'root', type: 'string', desc: 'root directory for storage of container state (this should be located in tmpfs)', value: 'dir', complete: 'dir' },
+  { name: 'criu', type: 'string', desc: 'path to the criu binary used for checkpoint and restore (unused: checkpoint is not supported)', value: 'path', complete: 'file' },
   { name: 'systemd-cgroup', type: 'boolean', desc: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:tsrun:434234"' },
-  { name: 'rootless', type: 'string', desc: "ignore cgroup permission errors ('true', 'false', or 'auto')", default: 'auto' },
+  { name: 'rootless', type: 'string', desc: "ignore cgroup permission errors ('true', 'false', or 'auto')", default: 'auto', value: 'value', complete: ['true', 'false', 'auto'] },
   { name: 'version', alias: 'v', type: 'boolean', desc: 'print the version' },
 ];
 

@@ -18,8 +18,7 @@ function arity(def: CommandDef, n: number): void {
 }
 
 async function showCommandHelp(def: CommandDef): Promise<number> {
-  const { commandHelp } = await import('./yargs-command.js');
-  out(await commandHelp(def));
+  out((await import('./help.js')).commandHelp(def));
   return 0;
 }
 
@@ -33,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     debug = g.debug;
     log = createLogger({ file: g.log, format: g.logFormat, debug: g.debug });
     if (g.version) {
-      out((await import('./version.js')).versionText());
+      out(await (await import('./version.js')).fullVersionText());
       return 0;
     }
     let name = g.command;
@@ -52,7 +51,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const def = COMMANDS.get(name);
     if (!def) throw new UsageError(`unknown command "${name}" (see tsrun --help)`);
-    if (g.help) return await showCommandHelp(def);
+    // checkpoint/restore take no flags (haltAfter 0), yet answer -h/--help like runc's.
+    if (g.help || (def.haltAfter === 0 && (g.rest.includes('--help') || g.rest.includes('-h')))) return await showCommandHelp(def);
     let args: ParsedArgs & { help: boolean };
     if (def.fast) args = parseFlags(def, g.rest);
     else args = (await import('./yargs-command.js')).parseWithYargs(def, g.rest);

@@ -11,6 +11,10 @@ export interface FlagDef {
   type: FlagType;
   desc: string;
   default?: string | number | boolean;
+  /** The value's name in man pages (`--bundle dir`); "value" when not given. */
+  value?: string;
+  /** What shell completion offers for the value: files, directories or fixed words. */
+  complete?: 'file' | 'dir' | readonly string[];
 }
 
 export interface ParsedArgs {
@@ -53,15 +57,15 @@ const NO_NEW_KEYRING = 'do not create a new session keyring for the container.  
 const BUNDLE = 'path to the root of the bundle directory, defaults to the current directory';
 
 const CREATE_FLAGS: FlagDef[] = [
-  { name: 'bundle', alias: 'b', type: 'string', desc: BUNDLE, default: '.' },
-  { name: 'console-socket', type: 'string', desc: CONSOLE_SOCKET },
-  { name: 'pid-file', type: 'string', desc: PID_FILE },
+  { name: 'bundle', alias: 'b', type: 'string', desc: BUNDLE, default: '.', value: 'dir', complete: 'dir' },
+  { name: 'console-socket', type: 'string', desc: CONSOLE_SOCKET, value: 'path', complete: 'file' },
+  { name: 'pid-file', type: 'string', desc: PID_FILE, value: 'path', complete: 'file' },
   { name: 'no-pivot', type: 'boolean', desc: NO_PIVOT },
   { name: 'no-new-keyring', type: 'boolean', desc: NO_NEW_KEYRING },
-  { name: 'preserve-fds', type: 'number', desc: PRESERVE_FDS, default: 0 },
+  { name: 'preserve-fds', type: 'number', desc: PRESERVE_FDS, default: 0, value: 'N' },
 ];
 
-const FORMAT = { name: 'format', alias: 'f', type: 'string', desc: 'select one of: table or json', default: 'table' } as const;
+const FORMAT: FlagDef = { name: 'format', alias: 'f', type: 'string', desc: 'select one of: table or json', default: 'table', value: 'format', complete: ['table', 'json'] };
 
 const ID = '<container-id>';
 
@@ -72,7 +76,7 @@ const defs: CommandDef[] = [
   },
   {
     name: 'create', summary: 'create a container', usage: ID, flags: CREATE_FLAGS,
-    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/create.js'),
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/create.js'),
   },
   {
     name: 'delete', summary: 'delete any resources held by the container often used with detached container', usage: ID,
@@ -82,33 +86,33 @@ const defs: CommandDef[] = [
   {
     name: 'events', summary: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics', usage: ID,
     flags: [
-      { name: 'interval', type: 'string', desc: 'set the stats collection interval', default: '5s' },
+      { name: 'interval', type: 'string', desc: 'set the stats collection interval (a duration such as 5s, 500ms or 1m)', default: '5s', value: 'duration' },
       { name: 'stats', type: 'boolean', desc: "display the container's stats then exit" },
     ],
-    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/events.js'),
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/events.js'),
   },
   {
     name: 'exec', summary: 'execute new process inside the container',
     usage: `${ID} <command> [command options]  || -p process.json ${ID}`,
     flags: [
-      { name: 'console-socket', type: 'string', desc: CONSOLE_SOCKET },
-      { name: 'cwd', type: 'string', desc: 'current working directory in the container' },
-      { name: 'env', alias: 'e', type: 'array', desc: 'set environment variables' },
+      { name: 'console-socket', type: 'string', desc: CONSOLE_SOCKET, value: 'path', complete: 'file' },
+      { name: 'cwd', type: 'string', desc: 'current working directory in the container', value: 'dir' },
+      { name: 'env', alias: 'e', type: 'array', desc: 'set environment variables (NAME=value; repeat the flag for more)', value: 'NAME=value' },
       { name: 'tty', alias: 't', type: 'boolean', desc: 'allocate a pseudo-TTY' },
-      { name: 'user', alias: 'u', type: 'string', desc: 'UID (format: <uid>[:<gid>])' },
-      { name: 'additional-gids', alias: 'g', type: 'array', desc: 'additional gids' },
-      { name: 'process', alias: 'p', type: 'string', desc: 'path to the process.json' },
+      { name: 'user', alias: 'u', type: 'string', desc: 'UID (format: <uid>[:<gid>])', value: 'uid[:gid]' },
+      { name: 'additional-gids', alias: 'g', type: 'array', desc: 'additional gids (repeat the flag for more)', value: 'gid' },
+      { name: 'process', alias: 'p', type: 'string', desc: 'path to the process.json', value: 'path', complete: 'file' },
       { name: 'detach', alias: 'd', type: 'boolean', desc: "detach from the container's process" },
-      { name: 'pid-file', type: 'string', desc: PID_FILE },
-      { name: 'process-label', type: 'string', desc: 'set the asm process label for the process commonly used with selinux' },
-      { name: 'apparmor', type: 'string', desc: 'set the apparmor profile for the process' },
+      { name: 'pid-file', type: 'string', desc: PID_FILE, value: 'path', complete: 'file' },
+      { name: 'process-label', type: 'string', desc: 'set the asm process label for the process commonly used with selinux', value: 'label' },
+      { name: 'apparmor', type: 'string', desc: 'set the apparmor profile for the process', value: 'profile' },
       { name: 'no-new-privs', type: 'boolean', desc: 'set the no new privileges value for the process' },
-      { name: 'cap', alias: 'c', type: 'array', desc: 'add a capability to the bounding set for the process' },
-      { name: 'preserve-fds', type: 'number', desc: PRESERVE_FDS, default: 0 },
-      { name: 'cgroup', type: 'string', desc: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
+      { name: 'cap', alias: 'c', type: 'array', desc: 'add a capability to the bounding set for the process (repeat the flag for more)', value: 'CAP_NAME' },
+      { name: 'preserve-fds', type: 'number', desc: PRESERVE_FDS, default: 0, value: 'N' },
+      { name: 'cgroup', type: 'string', desc: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.', value: '[controller:]cgroup' },
       { name: 'ignore-paused', type: 'boolean', desc: 'allow exec in a paused container' },
     ],
-    minArgs: 1, maxArgs: Infinity, haltAfter: 1, takesId: true, fast: false, load: () => import('./commands/exec.js'),
+    minArgs: 1, maxArgs: Infinity, haltAfter: 1, takesId: true, fast: true, load: () => import('./commands/exec.js'),
   },
   {
     name: 'features', summary: 'show the enabled features', usage: '', flags: [],
@@ -126,11 +130,11 @@ const defs: CommandDef[] = [
   },
   {
     name: 'pause', summary: 'pause suspends all processes inside the container', usage: ID, flags: [],
-    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/pause.js'),
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/pause.js'),
   },
   {
     name: 'ps', summary: 'ps displays the processes running inside a container', usage: `${ID} [ps options]`, flags: [FORMAT],
-    minArgs: 1, maxArgs: Infinity, haltAfter: 1, takesId: true, fast: false, load: () => import('./commands/ps.js'),
+    minArgs: 1, maxArgs: Infinity, haltAfter: 1, takesId: true, fast: true, load: () => import('./commands/ps.js'),
   },
   {
     name: 'restore', summary: 'restore a container from a previous checkpoint (not supported)', usage: ID, flags: [],
@@ -138,7 +142,7 @@ const defs: CommandDef[] = [
   },
   {
     name: 'resume', summary: 'resumes all processes that have been previously paused', usage: ID, flags: [],
-    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/resume.js'),
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/resume.js'),
   },
   {
     name: 'run', summary: 'create and run a container', usage: ID,
@@ -148,12 +152,12 @@ const defs: CommandDef[] = [
       { name: 'keep', type: 'boolean', desc: 'do not delete the container after it exits' },
       { name: 'no-subreaper', type: 'boolean', desc: 'disable the use of the subreaper used to reap reparented processes' },
     ],
-    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/run.js'),
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/run.js'),
   },
   {
     name: 'spec', summary: 'create a new specification file', usage: '',
     flags: [
-      { name: 'bundle', alias: 'b', type: 'string', desc: 'path to the root of the bundle directory' },
+      { name: 'bundle', alias: 'b', type: 'string', desc: 'path to the root of the bundle directory', value: 'dir', complete: 'dir' },
       { name: 'rootless', type: 'boolean', desc: 'generate a configuration for a rootless container' },
     ],
     minArgs: 0, maxArgs: 0, takesId: false, fast: false, load: () => import('./commands/spec.js'),
@@ -169,23 +173,23 @@ const defs: CommandDef[] = [
   {
     name: 'update', summary: 'update container resource constraints', usage: ID,
     flags: [
-      { name: 'resources', alias: 'r', type: 'string', desc: "path to the file containing the resources to update or '-' to read from the standard input" },
-      { name: 'blkio-weight', type: 'string', desc: 'Specifies per cgroup weight, range is from 10 to 1000' },
-      { name: 'cpu-period', type: 'string', desc: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default' },
-      { name: 'cpu-quota', type: 'string', desc: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period' },
-      { name: 'cpu-share', type: 'string', desc: 'CPU shares (relative weight vs. other containers)' },
-      { name: 'cpu-rt-period', type: 'string', desc: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default' },
-      { name: 'cpu-rt-runtime', type: 'string', desc: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period' },
-      { name: 'cpuset-cpus', type: 'string', desc: 'CPU(s) to use' },
-      { name: 'cpuset-mems', type: 'string', desc: 'Memory node(s) to use' },
-      { name: 'memory', type: 'string', desc: 'Memory limit (in bytes)' },
-      { name: 'memory-reservation', type: 'string', desc: 'Memory reservation or soft_limit (in bytes)' },
-      { name: 'memory-swap', type: 'string', desc: "Total memory usage (memory + swap); set '-1' to enable unlimited swap" },
-      { name: 'pids-limit', type: 'string', desc: 'Maximum number of pids allowed in the container' },
-      { name: 'l3-cache-schema', type: 'string', desc: 'The string of Intel RDT/CAT L3 cache schema' },
-      { name: 'mem-bw-schema', type: 'string', desc: 'The string of Intel RDT/MBA memory bandwidth schema' },
+      { name: 'resources', alias: 'r', type: 'string', desc: "path to the file containing the resources to update or '-' to read from the standard input", value: 'path', complete: 'file' },
+      { name: 'blkio-weight', type: 'string', desc: 'Specifies per cgroup weight, range is from 10 to 1000', value: 'weight' },
+      { name: 'cpu-period', type: 'string', desc: 'CPU CFS period to be used for hardcapping (in usecs). 0 to use system default', value: 'usecs' },
+      { name: 'cpu-quota', type: 'string', desc: 'CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period', value: 'usecs' },
+      { name: 'cpu-share', type: 'string', desc: 'CPU shares (relative weight vs. other containers)', value: 'shares' },
+      { name: 'cpu-rt-period', type: 'string', desc: 'CPU realtime period to be used for hardcapping (in usecs). 0 to use system default', value: 'usecs' },
+      { name: 'cpu-rt-runtime', type: 'string', desc: 'CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period', value: 'usecs' },
+      { name: 'cpuset-cpus', type: 'string', desc: 'CPU(s) to use (for example 0-3 or 0,2)', value: 'cpus' },
+      { name: 'cpuset-mems', type: 'string', desc: 'Memory node(s) to use (for example 0-1)', value: 'mems' },
+      { name: 'memory', type: 'string', desc: 'Memory limit (in bytes; k, m and g suffixes are accepted)', value: 'bytes' },
+      { name: 'memory-reservation', type: 'string', desc: 'Memory reservation or soft_limit (in bytes)', value: 'bytes' },
+      { name: 'memory-swap', type: 'string', desc: "Total memory usage (memory + swap); set '-1' to enable unlimited swap", value: 'bytes' },
+      { name: 'pids-limit', type: 'string', desc: 'Maximum number of pids allowed in the container', value: 'N' },
+      { name: 'l3-cache-schema', type: 'string', desc: 'The string of Intel RDT/CAT L3 cache schema', value: 'schema' },
+      { name: 'mem-bw-schema', type: 'string', desc: 'The string of Intel RDT/MBA memory bandwidth schema', value: 'schema' },
     ],
-    minArgs: 1, maxArgs: 1, takesId: true, fast: false, load: () => import('./commands/update.js'),
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/update.js'),
   },
 ];
 

@@ -12,10 +12,12 @@ import { hookOp } from '../linux/create-plan.js';
 import { launchInit } from '../shim/init-protocol.js';
 import type { Native, Rlimit } from '../shim/native.js';
 
-// The user namespace first (it grants the rights to join the others), the mount namespace last.
-// The time namespace of the container's process is the init's time_for_children (it unshared it).
+// The user namespace last: host root may join the others (owned by the container's user
+// namespace, a child of ours) as it is, but once in the container's user namespace it could no
+// longer open the non-dumpable init's /proc/<pid>/ns files. The mount namespace just before it:
+// /proc/<pid> still resolves there (before pivot_root, the host's /proc is mounted at /proc).
+// The time namespace of the container's process is the init's time_for_children.
 const JOIN: Array<[keyof typeof NS_FLAGS, string, string]> = [
-  ['user', 'user', 'user'],
   ['ipc', 'ipc', 'ipc'],
   ['uts', 'uts', 'uts'],
   ['network', 'net', 'net'],
@@ -23,6 +25,7 @@ const JOIN: Array<[keyof typeof NS_FLAGS, string, string]> = [
   ['cgroup', 'cgroup', 'cgroup'],
   ['time', 'time_for_children', 'time'],
   ['mount', 'mnt', 'mnt'],
+  ['user', 'user', 'user'],
 ];
 
 function nsId(file: string): string | undefined {
@@ -46,7 +49,9 @@ export function containerHooksPlan(pid: number, hooks: readonly Hook[], state: s
     if (type === 'pid' || type === 'time') forks = true;
   }
   if (forks) ops.push({ op: Op.FORK, what: 'createContainer hooks: fork into the pid namespace' });
-  for (const h of hooks) ops.push(hookOp('createContainer', h, state));
+  // Like the hooks tsrun runs itself (hooks.ts): without `env`, a hook gets tsrun's environment.
+  const ownEnv = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
+  for (const h of hooks) ops.push(hookOp('createContainer', h.env ? h : { ...h, env: ownEnv }, state));
   ops.push({ op: Op.READY, what: 'createContainer hooks: done' });
   return ops;
 }

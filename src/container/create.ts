@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError } from '../errors.js';
+import { trace } from '../trace.js';
 import type { Hook, Process, Spec, State } from '../spec/types.js';
 import { loadConfig } from '../spec/load-config.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
@@ -20,6 +21,7 @@ import type { ContainerRecord } from './record.js';
 import { readStartTime } from './status.js';
 import { Store } from './store.js';
 import { withLock } from './lock.js';
+import { fault } from './fault.js';
 import { writeIdMaps } from './userns.js';
 import { connectConsoleSocket, connectUnixOrFail, makeFifo } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
@@ -77,7 +79,9 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
   store.dir(o.id); // validates the id before anything touches the disk
   const bundle = path.resolve(o.bundle);
   if (!fs.existsSync(bundle)) throw new TsrunError(`bundle ${bundle}: no such directory`);
+  trace('create: start');
   const loaded = loadConfig(bundle);
+  trace('create: config loaded');
   const rootfsDir = path.resolve(bundle, loaded.root!.path);
   const warnCaps = (m: string) => ctx.log.warn(`create ${o.id}: ${m}`);
   const spec: Spec = loaded.process
@@ -93,9 +97,11 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
     throw new TsrunError(`--pid-file ${o.pidFile}: no such directory ${path.dirname(path.resolve(o.pidFile))}`);
   }
   const native = await loadNative();
+  trace('create: native loaded');
   const unwind = new Unwind();
   try {
     const dir = store.createDir(o.id);
+    fault('create:dir');
     unwind.add(() => store.remove(o.id));
     return await withLock(ctx.root, o.id, () => launch(ctx, o, spec, bundle, dir, store, native, unwind));
   } catch (e) {
@@ -136,13 +142,18 @@ async function launch(
   };
 
   const cgroup: CgroupHandle = resolveCgroup(spec.linux?.cgroupsPath, o.id, { systemd: ctx.systemdCgroup });
-  createCgroup(cgroup, undefined);
-  unwind.add(() => destroyCgroup(cgroup, { kill: true }));
+  // Recorded before it exists: a create killed from here on leaves a cgroup that delete finds.
   record.cgroup = cgroup;
   store.save(record);
+  fault('create:record');
+  createCgroup(cgroup, undefined);
+  trace('create: cgroup created');
+  unwind.add(() => destroyCgroup(cgroup, { kill: true }));
+  fault('create:cgroup');
 
   const fifo = path.join(dir, 'exec.fifo');
   await makeFifo(native, fifo);
+  fault('create:fifo');
   // O_PATH: tsrun-init opens it for writing at WAIT_START, which blocks until `start` reads.
   const fifoFd = fs.openSync(fifo, O_PATH);
   const ownFds = [fifoFd];
@@ -200,6 +211,7 @@ async function launch(
   }
   const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let launched;
+  trace('create: launching');
   try {
     launched = await launchInit({
       cloneFlags: plan.cloneFlags,
@@ -208,9 +220,11 @@ async function launch(
       native,
       onSpawn: (pid) => {
         addProcess(cgroup, pid);
+        fault('create:spawn');
       },
       plan: (pid) => build(pid).ops,
       onSync: async (code, pid) => {
+        fault('create:sync');
         if (code === 'U') writeIdMaps(pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
         else if (code === 'H') {
           const hooks = spec.hooks ?? {};
@@ -234,14 +248,18 @@ async function launch(
       /* gone */
     }
   });
+  trace('create: init ready');
+  fault('create:ready');
   // Like runc, the limits apply once the init has built the rootfs (it mknod()s devices that
   // the device rules may deny).
   applyResources(cgroup, { ...spec.linux?.resources, devices: effectiveDeviceRules(spec) });
   record.pid = launched.pid;
   record.pidStartTime = readStartTime(launched.pid) ?? 0;
+  trace('create: resources applied');
   record.status = 'created';
   record.execFifo = fifo;
   store.save(record);
+  fault('create:saved');
   if (o.pidFile) writePidFile(o.pidFile, launched.pid);
   closeOwn();
   idmaps.close();

@@ -9,6 +9,7 @@ import type { ContainerRecord } from './record.js';
 import { currentStatus, isAlive, specState } from './status.js';
 import { Store } from './store.js';
 import { signalCgroup } from './kill.js';
+import { fault } from './fault.js';
 
 const SIGKILL = 9;
 
@@ -31,23 +32,33 @@ export interface DeleteOptions {
 export async function deleteContainer(ctx: Ctx, id: string, o: DeleteOptions): Promise<void> {
   const store = new Store(ctx.root);
   if (!store.tryLoad(id)) {
-    if (o.force) return;
+    if (!o.force) throw new TsrunError(`container ${id} does not exist`);
+    // A create killed before it saved any state leaves <root>/<id> without state.json.
+    if (!fs.existsSync(store.dir(id))) return;
+  }
+  try {
+    await withLock(ctx.root, id, () => deleteLocked(ctx, store, id, o));
+  } catch (e) {
+    // Removed meanwhile by another delete: with --force, that is what was asked.
+    if (o.force && !fs.existsSync(store.dir(id))) return;
+    throw e;
+  }
+}
+
+async function deleteLocked(ctx: Ctx, store: Store, id: string, o: DeleteOptions): Promise<void> {
+  const r = store.tryLoad(id);
+  if (!r) {
+    if (o.force) return store.remove(id);
     throw new TsrunError(`container ${id} does not exist`);
   }
-  await withLock(ctx.root, id, async () => {
-    const r = store.tryLoad(id);
-    if (!r) {
-      if (o.force) return;
-      throw new TsrunError(`container ${id} does not exist`);
-    }
-    const status = currentStatus(r);
-    // runtime.md: deleting a container that is not stopped (created included, unlike runc and
-    // crun) must fail without effect; --force kills it first.
-    if (status !== 'stopped' && !o.force) {
-      throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
-    }
-    await destroy(ctx, store, r);
-  });
+  fault('delete:lock');
+  const status = currentStatus(r);
+  // runtime.md: deleting a container that is not stopped (created included, unlike runc and
+  // crun) must fail without effect; --force kills it first.
+  if (status !== 'stopped' && !o.force) {
+    throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
+  }
+  await destroy(ctx, store, r);
 }
 
 /** Kills what is left, removes the cgroup and the state, then runs the poststop hooks. */
@@ -61,11 +72,14 @@ export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promi
     }
     await waitGone(r.pid, r.pidStartTime);
   }
+  fault('delete:kill');
   if (r.cgroup) {
     const cg = await import('../cgroups/index.js');
     await cg.destroyCgroup(r.cgroup, { kill: true });
   }
+  fault('delete:cgroup');
   if (r.execFifo) fs.rmSync(r.execFifo, { force: true });
+  fault('delete:state');
   store.remove(r.id);
   // Spec: poststop hooks run once the container is deleted; a failing one is a warning and
   // the remaining ones still run.

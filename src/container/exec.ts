@@ -17,6 +17,7 @@ import type { ProcessContext } from '../linux/process-plan.js';
 import { waitForeground } from './foreground.js';
 import { currentStatus } from './status.js';
 import { Store } from './store.js';
+import { fault } from './fault.js';
 
 export interface ExecOptions {
   id: string;
@@ -90,6 +91,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
         native,
         onSpawn: (pid) => {
           if (r.cgroup) addProcess(r.cgroup, pid);
+          fault('exec:spawn');
         },
         plan: () => buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp }),
       });
@@ -97,6 +99,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       if (e instanceof InitOpError) throw new TsrunError(e.message);
       throw e;
     }
+    fault('exec:ready');
     for (const fd of own.splice(0)) native.close(fd);
     let master: number | undefined;
     if (pair) {

@@ -14,6 +14,11 @@ export interface Foreground {
 
 /** Waits for `pid` and returns a shell-style exit status (128 + signal when killed). */
 export async function waitForeground(f: Foreground): Promise<number> {
+  if (f.master === undefined) {
+    // No terminal to proxy: wait in C, where handlers forward signals, without a worker thread.
+    const st = f.native.waitForward(f.pid);
+    return st.exited ? st.code : 128 + st.signal;
+  }
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const sig of FORWARDED) {
     const h = () => {

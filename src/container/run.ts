@@ -1,6 +1,7 @@
 // `run`: create + start, then (unless --detach) wait for the process and delete the container.
 import type { Ctx } from '../cli/context.js';
 import { TsrunError } from '../errors.js';
+import { trace } from '../trace.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, PR_SET_CHILD_SUBREAPER } from '../shim/native.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { destroy } from './delete.js';
@@ -39,6 +40,7 @@ export async function run(ctx: Ctx, o: RunOptions): Promise<number> {
   await poststart(ctx, store, record);
   if (o.detach) return 0;
   const status = await waitForeground({ pid: record.pid, native, master });
+  trace('run: exited');
   if (!o.keep) {
     await withLock(ctx.root, o.id, async () => {
       const r = store.tryLoad(o.id);

@@ -10,10 +10,12 @@ import type { ContainerRecord } from './record.js';
 import { currentStatus, isAlive, specState } from './status.js';
 import { Store } from './store.js';
 import { destroy } from './delete.js';
+import { fault } from './fault.js';
 
 export async function start(ctx: Ctx, id: string): Promise<void> {
   const store = new Store(ctx.root);
   const record = await withLock(ctx.root, id, async () => {
+    fault('start:lock');
     const r = store.load(id);
     const status = currentStatus(r);
     if (status !== 'created') {
@@ -34,9 +36,11 @@ export async function markStarted(ctx: Ctx, store: Store, r: ContainerRecord): P
   const fifo = r.execFifo;
   const failure = release(r, () => {
     // The init is awake and no longer waits for `start`: it goes on to exec the process.
+    fault('start:released');
     r.status = 'running';
     delete r.execFifo;
     store.save(r);
+    fault('start:saved');
     if (fifo) fs.rmSync(fifo, { force: true });
   });
   if (failure) {

@@ -5,6 +5,8 @@ import type { State, Status } from '../spec/types.js';
 import type { ContainerRecord } from './record.js';
 
 export interface ProcStat {
+  /** Field 2: the executable's name (15 characters at most). */
+  comm: string;
   /** Field 3: R, S, D, Z, T, t, X, I, ... */
   state: string;
   ppid: number;
@@ -26,7 +28,7 @@ export function readProcStat(pid: number): ProcStat | undefined {
   // f[0] is field 3.
   const startTime = Number(f[19]);
   if (!f[0] || !Number.isFinite(startTime)) return undefined;
-  return { state: f[0], ppid: Number(f[1]), startTime };
+  return { comm: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), state: f[0], ppid: Number(f[1]), startTime };
 }
 
 /** Field 22 of /proc/<pid>/stat (start time, clock ticks after boot), or undefined. */
@@ -41,7 +43,11 @@ export function isAlive(pid: number, startTime: number): boolean {
 }
 
 export function currentStatus(r: ContainerRecord): Status {
-  if (!isAlive(r.pid, r.pidStartTime)) return 'stopped';
+  const st = readProcStat(r.pid);
+  if (st === undefined || st.state === 'Z' || st.state === 'X' || st.startTime !== r.pidStartTime) return 'stopped';
+  // A `start` killed after it woke the init but before it saved "running": the init has exec'd
+  // the container's process since, so it is no longer tsrun-init.
+  if (r.status === 'created' && r.execFifo !== undefined && st.comm !== 'tsrun-init') return 'running';
   return r.status;
 }
 

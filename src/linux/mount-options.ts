@@ -14,8 +14,8 @@ export interface ParsedMountOptions {
   /** Everything that is not a flag: the filesystem's data string. */
   data: string[];
   idmap: 'none' | 'idmap' | 'ridmap';
-  /** Options that tsrun does not implement (e.g. tmpcopyup). */
-  unsupported: string[];
+  /** tmpcopyup: the new tmpfs starts with the contents of the directory it covers. */
+  copyUp: boolean;
 }
 
 const SET: Record<string, number> = {
@@ -99,6 +99,7 @@ export const KNOWN_MOUNT_OPTIONS: readonly string[] = [
   ...Object.keys(RECURSIVE),
   'idmap',
   'ridmap',
+  'tmpcopyup',
 ];
 
 export function parseMountOptions(options: readonly string[] = []): ParsedMountOptions {
@@ -110,7 +111,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
     attrClr: 0,
     data: [],
     idmap: 'none',
-    unsupported: [],
+    copyUp: false,
   };
   for (const o of options) {
     const set = SET[o];
@@ -128,7 +129,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedMountO
       r.attrSet = (r.attrSet & ~rec[1]) | rec[0];
       r.attrClr |= rec[1];
     } else if (o === 'idmap' || o === 'ridmap') r.idmap = o;
-    else if (o === 'tmpcopyup') r.unsupported.push(o);
+    else if (o === 'tmpcopyup') r.copyUp = true;
     else r.data.push(o);
   }
   return r;

@@ -137,7 +137,6 @@ function mountFlags(m: Mount): number {
 
 function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
   const o = parseMountOptions(m.options);
-  if (o.unsupported.length) throw new Error(`mount ${m.destination}: unsupported option ${o.unsupported.join(', ')}`);
   const dest = path.posix.normalize(m.destination);
   const ops: PlanOp[] = [];
   const type = m.type ?? '';
@@ -171,7 +170,7 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
   } else {
     const flags = o.flags;
     ops.push({
-      op: Op.MOUNT,
+      op: o.copyUp && type === 'tmpfs' ? Op.TMPCOPYUP : Op.MOUNT,
       ints: [flags, 1, 0o755],
       strs: [m.source ?? type, dest, type, o.data.join(',')],
       what: `mount "${type}" on "${dest}"`,

@@ -105,7 +105,9 @@ export async function compileSeccomp(s: Seccomp): Promise<CompiledSeccomp> {
       const repeated = new Set(conds.map((c) => c.arg)).size !== conds.length;
       for (const name of rule.names) {
         const nr = lib.resolveSyscall(name);
-        if (nr < 0) continue; // unknown on this kernel/arch: skipped, as runc does
+        // libseccomp: -1 is an unknown name (skipped, as runc does); other negative numbers are
+        // pseudo-syscalls of the other architectures (socketcall, ipc on x86) and are kept.
+        if (nr === -1) continue;
         if (repeated) for (const c of conds) f.addRule(action, nr, [c]);
         else f.addRule(action, nr, conds);
       }

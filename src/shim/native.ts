@@ -32,6 +32,8 @@ export interface Native {
   socketpair(domain: number, type: number, protocol: number): [number, number];
   /** Returns null with WNOHANG when no child changed state. */
   waitpid(pid: number, options: number): WaitResult | null;
+  /** Blocks until pid exits, forwarding HUP/INT/QUIT/USR1/USR2/TERM/CONT/WINCH to it (C handlers). */
+  waitForward(pid: number): WaitResult;
   /** waitpid on a worker thread: the event loop keeps running. */
   waitpidAsync(pid: number, options: number): Promise<WaitResult>;
   close(fd: number): void;
@@ -108,6 +110,7 @@ async function load(): Promise<Native> {
   );
   const tsrunSendFd = shim.func('int tsrun_send_fd(int sock, int fd)');
   const tsrunRecvFd = shim.func('int tsrun_recv_fd(int sock)');
+  const tsrunWaitForward = shim.func('int tsrun_wait_forward(int pid)');
   const cPipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
   const cSocketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
   const cWaitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
@@ -174,6 +177,10 @@ async function load(): Promise<Native> {
         check('waitpid', r);
         return r === 0 ? null : decodeStatus(r, st[0]!);
       }
+    },
+    waitForward(pid) {
+      const r = tsrunWaitForward(pid) as number;
+      return r < 0 ? fail('waitpid', -r) : decodeStatus(pid, r);
     },
     waitpidAsync(pid, options) {
       return new Promise((resolve, reject) => {

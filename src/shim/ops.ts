@@ -43,6 +43,7 @@ export const Op = {
   OOM_SCORE_ADJ: 41,
   PDEATHSIG: 42,
   IDMAP_MOUNT: 43,
+  TMPCOPYUP: 44,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];
