@@ -8,7 +8,7 @@ TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 SHARED ?= ../shared
 RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 
-.PHONY: all deps npm-deps apt-deps build demo test test-unit conformance bench install uninstall clean rootfs
+.PHONY: all deps npm-deps apt-deps build demo test test-unit conformance bench install uninstall clean rootfs man completions
 
 all: build
 
@@ -61,14 +61,46 @@ conformance: build rootfs
 bench: build rootfs
 	bash bench/run.sh
 
-install: build
-	install -D -m 0755 $(BUILD)/tsrun $(DESTDIR)$(PREFIX)/bin/tsrun
-	mkdir -p $(DESTDIR)$(PREFIX)/lib/tsrun
-	cp -r $(LIBDIR)/. $(DESTDIR)$(PREFIX)/lib/tsrun/
+# --- man pages and shell completion, generated from src/cli/table.ts ------------
+MAN_DIR := $(BUILD)/man
+COMPLETION_DIR := $(BUILD)/completions
+CLI_DEFS := src/cli/table.ts src/cli/globals.ts src/cli/help-text.ts src/cli/help.ts src/cli/version.ts
 
+$(MAN_DIR)/tsrun.8: $(CLI_DEFS) scripts/gen-man.ts | npm-deps
+	$(BUN) scripts/gen-man.ts $(MAN_DIR)
+man: $(MAN_DIR)/tsrun.8
+
+$(COMPLETION_DIR)/tsrun.bash: $(CLI_DEFS) scripts/gen-completion.ts | npm-deps
+	$(BUN) scripts/gen-completion.ts $(COMPLETION_DIR)
+completions: $(COMPLETION_DIR)/tsrun.bash
+
+# --- install ----------------------------------------------------------------
+# The executable finds its support files in ../lib/tsrun (or $$TSRUN_LIBDIR): keep bin and lib
+# under the same PREFIX.
+PKGLIBDIR := $(PREFIX)/lib/tsrun
+MAN8DIR ?= $(PREFIX)/share/man/man8
+BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/site-functions
+SUPPORT_FILES := tsrun-init libtsrun-shim.so koffi/linux_x64/koffi.node
+
+install: build man completions
+	install -D -m 0755 $(BUILD)/tsrun $(DESTDIR)$(PREFIX)/bin/tsrun
+	install -D -m 0755 $(LIBDIR)/tsrun-init $(DESTDIR)$(PKGLIBDIR)/tsrun-init
+	install -D -m 0644 $(LIBDIR)/libtsrun-shim.so $(DESTDIR)$(PKGLIBDIR)/libtsrun-shim.so
+	install -D -m 0644 $(LIBDIR)/koffi/linux_x64/koffi.node $(DESTDIR)$(PKGLIBDIR)/koffi/linux_x64/koffi.node
+	install -d $(DESTDIR)$(MAN8DIR)
+	install -m 0644 $(MAN_DIR)/*.8 $(DESTDIR)$(MAN8DIR)/
+	install -D -m 0644 $(COMPLETION_DIR)/tsrun.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/tsrun
+	install -D -m 0644 $(COMPLETION_DIR)/_tsrun $(DESTDIR)$(ZSH_COMPLETION_DIR)/_tsrun
+
+# Removes exactly what install put there (and the now empty lib/tsrun directories).
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tsrun
-	rm -rf $(DESTDIR)$(PREFIX)/lib/tsrun
+	rm -f $(addprefix $(DESTDIR)$(PKGLIBDIR)/,$(SUPPORT_FILES))
+	for d in $(DESTDIR)$(PKGLIBDIR)/koffi/linux_x64 $(DESTDIR)$(PKGLIBDIR)/koffi $(DESTDIR)$(PKGLIBDIR); do \
+	  [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+	rm -f $(DESTDIR)$(MAN8DIR)/tsrun.8 $(DESTDIR)$(MAN8DIR)/tsrun-*.8
+	rm -f $(DESTDIR)$(BASH_COMPLETION_DIR)/tsrun $(DESTDIR)$(ZSH_COMPLETION_DIR)/_tsrun
 
 clean:
 	rm -rf $(BUILD)

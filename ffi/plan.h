@@ -53,7 +53,9 @@ enum plan_op {
 	OP_PDEATHSIG = 42,
 	OP_IDMAP_MOUNT = 43,
 	OP_TMPCOPYUP = 44,
-	OP_MAX = 44
+	OP_MEMPOLICY = 45,
+	OP_PROC_WRITE = 46,
+	OP_MAX = 46
 };
 
 #endif

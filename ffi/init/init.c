@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "../plan.h"
@@ -25,7 +26,7 @@ static const char *const op_names[OP_MAX + 1] = {
 	"personality", "ioprio", "sched", "affinity", "cap_bounding", "user", "cap_set",
 	"no_new_privs", "seccomp", "console", "setsid", "umask", "lookup", "ready",
 	"wait_start", "hook", "exec", "close_fds", "dumpable", "oom_score_adj", "pdeathsig",
-	"idmap_mount", "tmpcopyup",
+	"idmap_mount", "tmpcopyup", "mempolicy", "proc_write",
 };
 
 int fail(int err, const char *fmt, ...)
@@ -199,6 +200,11 @@ int main(int argc, char **argv)
 	g_sync_w = atoi(argv[2]);
 	if (fcntl(g_sync_r, F_SETFD, FD_CLOEXEC) < 0 || fcntl(g_sync_w, F_SETFD, FD_CLOEXEC) < 0)
 		die("bad sync fds");
+	/* Not dumpable from the first instruction when spawned by root: /proc/<pid>/{exe,mem,fd,...}
+	 * stay closed to other processes (an unprivileged parent needs a dumpable init to write
+	 * its id maps: then the plan's DUMPABLE op, after the namespaces, does it). */
+	if (getuid() == 0)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (read_full(g_sync_r, hdr, 4) < 0)
 		_exit(1);
 	len = le32(hdr);

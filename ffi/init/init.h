@@ -49,4 +49,12 @@ int run_op(const struct rec *r);
 /* copyup.c */
 int op_tmpcopyup(const struct rec *r);
 
+/* harden.c */
+int op_mask(const struct rec *r);
+int op_proc_write(const struct rec *r);
+int op_mempolicy(const struct rec *r);
+int readonly_fd(int plain, const char *path);
+int bind_fd(int src, int target, int recursive);
+int proc_write(const char *rel, const char *data, size_t len);
+
 #endif

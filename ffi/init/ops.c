@@ -99,16 +99,36 @@ static int op_sync(const struct rec *r)
 
 static int op_fork(const struct rec *r)
 {
+	int go[2];
+	char c = 0;
 	long pid;
+	ssize_t n;
 
 	(void)r;
+	/* the child waits until "P <pid>" is out: the parent must learn the pid before any later
+	 * message of the child (S, R) shares the pipe with it */
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return fail(errno, "pipe");
 	pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
-	if (pid < 0)
-		return fail(errno, "clone");
+	if (pid < 0) {
+		int e = errno;
+		close(go[0]);
+		close(go[1]);
+		return fail(e, "clone");
+	}
 	if (pid > 0) {
+		close(go[0]);
 		send_line("P %ld\n", pid);
+		while (write(go[1], &c, 1) < 0 && errno == EINTR)
+			;
 		_exit(0);
 	}
+	close(go[1]);
+	while ((n = read(go[0], &c, 1)) < 0 && errno == EINTR)
+		;
+	close(go[0]);
+	if (n != 1)
+		_exit(1);
 	return 0;
 }
 
@@ -129,7 +149,8 @@ static int setgroups_denied(void)
 static int op_set_root_ids(const struct rec *r)
 {
 	(void)r;
-	if (!setgroups_denied() && setgroups(0, NULL) < 0)
+	/* EPERM: setgroups is denied in this user ns (/proc/self may not show it yet after setns) */
+	if (!setgroups_denied() && setgroups(0, NULL) < 0 && errno != EPERM)
 		return fail(errno, "setgroups");
 	if (setresgid(0, 0, 0) < 0)
 		return fail(errno, "setresgid 0");
@@ -403,38 +424,17 @@ static int op_move_root(const struct rec *r)
 	return 0;
 }
 
-static int op_mask(const struct rec *r)
-{
-	struct target t;
-	struct stat st;
-	int e, p = plain(r);
-
-	NEED(0, 1);
-	e = target_open(p, S(0), &t);
-	if (e == -ENOENT)
-		return 0;
-	if (e < 0)
-		return fail(-e, "%s", S(0));
-	if (stat(t.path, &st) < 0) {
-		e = errno;
-		target_close(&t);
-		return e == ENOENT ? 0 : fail(e, "%s", S(0));
-	}
-	if (S_ISDIR(st.st_mode))
-		e = mount("tmpfs", t.path, "tmpfs", MS_RDONLY, NULL);
-	else
-		e = mount("/dev/null", t.path, NULL, MS_BIND, NULL);
-	e = e < 0 ? errno : 0;
-	target_close(&t);
-	return e ? fail(e, "%s", S(0)) : 0;
-}
-
 static int op_readonly(const struct rec *r)
 {
 	struct target t;
 	int e, p = plain(r);
 
 	NEED(0, 1);
+	e = readonly_fd(p, S(0)); /* fd-based; the path-based way below when the kernel lacks it */
+	if (e == 0 || e == -ENOENT)
+		return 0;
+	if (e != -ENOSYS)
+		return fail(-e, "%s", S(0));
 	e = target_open(p, S(0), &t);
 	if (e == -ENOENT)
 		return 0;
@@ -496,6 +496,15 @@ static int op_domainname(const struct rec *r)
 	return 0;
 }
 
+/* The kernel's getcwd names a directory outside the process's root "(unreachable)/...". */
+static int cwd_outside_root(void)
+{
+	char buf[4096];
+	long n = syscall(SYS_getcwd, buf, sizeof buf);
+
+	return n > 0 && buf[0] != '/';
+}
+
 static int op_chdir(const struct rec *r)
 {
 	int fd, e = 0;
@@ -504,15 +513,23 @@ static int op_chdir(const struct rec *r)
 	if (plain(r)) {
 		if (chdir(S(0)) < 0)
 			return fail(errno, "%s", S(0));
-		return 0;
+	} else {
+		fd = xopen(0, S(0), O_PATH | O_DIRECTORY, 0);
+		if (fd < 0)
+			return fail(-fd, "%s", S(0));
+		if (fchdir(fd) < 0)
+			e = errno;
+		close(fd);
+		if (e)
+			return fail(e, "%s", S(0));
 	}
-	fd = xopen(0, S(0), O_PATH | O_DIRECTORY, 0);
-	if (fd < 0)
-		return fail(-fd, "%s", S(0));
-	if (fchdir(fd) < 0)
-		e = errno;
-	close(fd);
-	return e ? fail(e, "%s", S(0)) : 0;
+	/* e.g. /proc/self/fd/N of a descriptor of a host directory (CVE-2024-21626) */
+	if (cwd_outside_root()) {
+		if (chdir("/") < 0) /* never leave it there, whatever runs next */
+			_exit(1);
+		return fail(0, "%s is outside the container's root", S(0));
+	}
+	return 0;
 }
 
 static int op_rlimit(const struct rec *r)
@@ -763,17 +780,24 @@ static int send_fd(int sock, int fd)
 /* /dev/console is the container's pty, as runc does it: an empty file with the peer bound on it. */
 static int console_bind(int peer)
 {
-	char src[32];
-	int fd;
+	struct stat st;
+	int fd, e;
 
 	fd = open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return errno;
 	close(fd);
-	snprintf(src, sizeof(src), "/proc/self/fd/%d", peer);
-	if (mount(src, "/dev/console", NULL, MS_BIND, NULL) < 0)
+	/* bind onto exactly the file checked (never a symlink swapped in meanwhile) */
+	fd = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return errno;
-	return 0;
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
+		close(fd);
+		return EINVAL;
+	}
+	e = -bind_fd(peer, fd, 0);
+	close(fd);
+	return e;
 }
 
 static int op_console(const struct rec *r)
@@ -1228,8 +1252,8 @@ static int op_oom_score_adj(const struct rec *r)
 
 	NEED(1, 0);
 	n = snprintf(buf, sizeof buf, "%lld", (long long)I(0));
-	e = write_file(1, "/proc/self/oom_score_adj", buf, (size_t)n);
-	return e < 0 ? fail(-e, "%s", buf) : 0;
+	e = proc_write("self/oom_score_adj", buf, (size_t)n);
+	return e < 0 ? -1 : 0;
 }
 
 static int op_pdeathsig(const struct rec *r)
@@ -1253,6 +1277,8 @@ static const op_fn ops[OP_MAX + 1] = {
 	[OP_MOUNT_SETATTR] = op_mount_setattr,
 	[OP_IDMAP_MOUNT] = op_idmap_mount,
 	[OP_TMPCOPYUP] = op_tmpcopyup,
+	[OP_MEMPOLICY] = op_mempolicy,
+	[OP_PROC_WRITE] = op_proc_write,
 	[OP_MKDIR] = op_mkdir,
 	[OP_MKNOD] = op_mknod,
 	[OP_SYMLINK] = op_symlink,

@@ -4,12 +4,16 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <linux/mount.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -43,8 +47,8 @@ static __attribute__((noreturn)) void child_fail(int errfd, int err)
 		syscall(SYS_exit_group, 127);
 }
 
-static __attribute__((noreturn)) void child(const char *path, char *const argv[], char *const envp[],
-					    const int *keep, int nkeep, int errfd,
+static __attribute__((noreturn)) void child(int exefd, const char *name, char *const argv[],
+					    char *const envp[], const int *keep, int nkeep, int errfd,
 					    const long *rlimits, int nrl)
 {
 	struct ksigaction dfl = { .handler = SIG_DFL };
@@ -64,7 +68,7 @@ static __attribute__((noreturn)) void child(const char *path, char *const argv[]
 	/* 0, 1, 2 are the child's stdio even if the JS runtime made them CLOEXEC */
 	for (i = 0; i < 3; i++)
 		syscall(SYS_fcntl, i, F_SETFD, 0);
-	/* keep[] is sorted and includes errfd; clear CLOEXEC on the caller's fds */
+	/* keep[] is sorted and includes errfd and exefd; clear CLOEXEC on the caller's fds */
 	next = 3;
 	for (i = 0; i < nkeep; i++) {
 		int fd = keep[i];
@@ -72,7 +76,7 @@ static __attribute__((noreturn)) void child(const char *path, char *const argv[]
 			continue;
 		if (fd > next)
 			syscall(SYS_close_range, next, fd - 1, 0);
-		if (fd != errfd) {
+		if (fd != errfd && fd != exefd) {
 			r = rawsys(SYS_fcntl, fd, F_SETFD, 0, 0, 0);
 			if (r < 0)
 				child_fail(errfd, (int)-r);
@@ -81,8 +85,60 @@ static __attribute__((noreturn)) void child(const char *path, char *const argv[]
 	}
 	syscall(SYS_close_range, next, ~0U, 0);
 	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, KSIGSET_SIZE);
-	r = rawsys(SYS_execve, (long)path, (long)argv, (long)envp, 0, 0);
+	r = rawsys(SYS_execveat, exefd, (long)name, (long)argv, (long)envp, *name ? 0 : AT_EMPTY_PATH);
 	child_fail(errfd, (int)-r);
+}
+
+/*
+ * The executable as a container process may see it (/proc/<pid>/exe of tsrun-init, which
+ * joins the container; CVE-2019-5736) must never be writable. First choice, free: its
+ * directory on a detached, read-only clone of its mount (open_tree + mount_setattr). Once
+ * the fds are closed the clone is unmounted: no remount, mount_setattr or bind can make it
+ * writable again, so an open(O_WRONLY) through /proc/<pid>/exe or map_files, also after an
+ * O_PATH open and a reopen via /proc/self/fd once init has exec'd, fails with EROFS.
+ * Without the right to clone a mount (rootless): a sealed memfd copy, which costs the
+ * binary's size in shmem per process. Returns an O_CLOEXEC fd; *name is the name to exec
+ * relative to it ("" = the fd itself).
+ */
+static int seal_exe(const char *path, const char **name)
+{
+	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
+	const char *slash = strrchr(path, '/');
+	char *copy = strdup(path);
+	int fd = -1, src, e;
+	struct stat st;
+	off_t off = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	*name = slash ? slash + 1 : path;
+	fd = (int)syscall(SYS_open_tree, AT_FDCWD, slash ? dirname(copy) : ".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	free(copy);
+	if (fd >= 0) {
+		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
+			return fd;
+		close(fd);
+	}
+	src = open(path, O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return -errno;
+	fd = (int)syscall(SYS_memfd_create, *name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0 || fstat(src, &st) < 0)
+		goto fail;
+	while (off < st.st_size)
+		if (sendfile(fd, src, &off, (size_t)(st.st_size - off)) <= 0)
+			goto fail;
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+		goto fail;
+	close(src);
+	*name = "";
+	return fd;
+fail:
+	e = errno ? errno : EIO;
+	if (fd >= 0)
+		close(fd);
+	close(src);
+	return -e;
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -92,7 +148,8 @@ static int cmp_int(const void *a, const void *b)
 }
 
 struct child_args {
-	const char *path;
+	int exefd;
+	const char *name;
 	char *const *argv, *const *envp;
 	const int *keep;
 	int nkeep, errfd;
@@ -104,7 +161,7 @@ static int child_main(void *p)
 {
 	const struct child_args *a = p;
 
-	child(a->path, a->argv, a->envp, a->keep, a->nkeep, a->errfd, a->rlimits, a->nrl);
+	child(a->exefd, a->name, a->argv, a->envp, a->keep, a->nkeep, a->errfd, a->rlimits, a->nrl);
 }
 
 #define CHILD_STACK (64 * 1024)
@@ -113,8 +170,9 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 		unsigned long clone_flags, const int *keep_fds, int nkeep,
 		const long *rlimits, int nrl) /* nrl = number of triples */
 {
-	int pfd[2], err = 0, status, *keep;
+	int pfd[2], err = 0, status, *keep, exefd;
 	struct child_args a;
+	const char *name;
 	sigset_t all, old;
 	char *stack;
 	long pid;
@@ -122,25 +180,33 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 
 	if (nkeep < 0 || nrl < 0)
 		return -EINVAL;
-	keep = malloc(sizeof(int) * (size_t)(nkeep + 1));
+	keep = malloc(sizeof(int) * (size_t)(nkeep + 2));
 	if (!keep)
 		return -ENOMEM;
+	exefd = seal_exe(path, &name);
+	if (exefd < 0) {
+		free(keep);
+		return exefd;
+	}
 	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED) {
 		free(keep);
+		close(exefd);
 		return -ENOMEM;
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		err = -errno;
 		munmap(stack, CHILD_STACK);
 		free(keep);
+		close(exefd);
 		return err;
 	}
 	if (nkeep)
 		memcpy(keep, keep_fds, sizeof(int) * (size_t)nkeep);
 	keep[nkeep] = pfd[1];
-	qsort(keep, (size_t)nkeep + 1, sizeof(int), cmp_int);
-	a = (struct child_args){ path, argv, envp, keep, nkeep + 1, pfd[1], rlimits, nrl };
+	keep[nkeep + 1] = exefd;
+	qsort(keep, (size_t)nkeep + 2, sizeof(int), cmp_int);
+	a = (struct child_args){ exefd, name, argv, envp, keep, nkeep + 2, pfd[1], rlimits, nrl };
 
 	/*
 	 * CLONE_VM | CLONE_VFORK, as posix_spawn does: the child borrows our memory on its own
@@ -157,6 +223,7 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 	munmap(stack, CHILD_STACK);
 	free(keep);
 	close(pfd[1]);
+	close(exefd);
 	if (pid < 0) {
 		close(pfd[0]);
 		return -err;
@@ -247,25 +314,41 @@ static void forward(int sig)
 static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGCONT, SIGWINCH };
 #define NFORWARDED (sizeof forwarded / sizeof forwarded[0])
 
-/* Returns the raw wait status, or -errno. Blocks the calling thread. */
-int tsrun_wait_forward(int pid)
+static struct sigaction fwd_old[NFORWARDED];
+static int fwd_active;
+
+/* Starts forwarding signals to pid (before the container runs, so none is lost). */
+int tsrun_forward_begin(int pid)
 {
-	struct sigaction sa, old[NFORWARDED];
-	int status, r;
+	struct sigaction sa;
 	size_t i;
 
+	fwd_pid = pid;
+	if (fwd_active)
+		return 0;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = forward;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART;
-	fwd_pid = pid;
 	for (i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &sa, &old[i]);
+		sigaction(forwarded[i], &sa, &fwd_old[i]);
+	fwd_active = 1;
+	return 0;
+}
+
+/* Returns the raw wait status, or -errno. Blocks the calling thread; forwards until pid exits. */
+int tsrun_wait_forward(int pid)
+{
+	int status, r;
+	size_t i;
+
+	tsrun_forward_begin(pid);
 	while ((r = waitpid(pid, &status, __WALL)) < 0 && errno == EINTR)
 		;
 	r = r < 0 ? -errno : status;
 	fwd_pid = 0;
 	for (i = 0; i < NFORWARDED; i++)
-		sigaction(forwarded[i], &old[i], NULL);
+		sigaction(forwarded[i], &fwd_old[i], NULL);
+	fwd_active = 0;
 	return r;
 }

@@ -12,12 +12,10 @@ import { hookOp } from '../linux/create-plan.js';
 import { launchInit } from '../shim/init-protocol.js';
 import type { Native, Rlimit } from '../shim/native.js';
 
-// The user namespace last: host root may join the others (owned by the container's user
-// namespace, a child of ours) as it is, but once in the container's user namespace it could no
-// longer open the non-dumpable init's /proc/<pid>/ns files. The mount namespace just before it:
-// /proc/<pid> still resolves there (before pivot_root, the host's /proc is mounted at /proc).
-// The time namespace of the container's process is the init's time_for_children.
+// The user namespace first: it grants the rights to join the others (rootless, too), the mount
+// namespace last. The time namespace of the container's process is the init's time_for_children.
 const JOIN: Array<[keyof typeof NS_FLAGS, string, string]> = [
+  ['user', 'user', 'user'],
   ['ipc', 'ipc', 'ipc'],
   ['uts', 'uts', 'uts'],
   ['network', 'net', 'net'],
@@ -25,7 +23,6 @@ const JOIN: Array<[keyof typeof NS_FLAGS, string, string]> = [
   ['cgroup', 'cgroup', 'cgroup'],
   ['time', 'time_for_children', 'time'],
   ['mount', 'mnt', 'mnt'],
-  ['user', 'user', 'user'],
 ];
 
 function nsId(file: string): string | undefined {
@@ -36,19 +33,40 @@ function nsId(file: string): string | undefined {
   }
 }
 
-/** The plan of the hook runner: join the namespaces of `pid` that differ from ours, run the hooks. */
-export function containerHooksPlan(pid: number, hooks: readonly Hook[], state: string): PlanOp[] {
-  const ops: PlanOp[] = [];
-  let forks = false;
-  for (const [type, theirs, ours] of JOIN) {
-    const path = `/proc/${pid}/ns/${theirs}`;
-    const id = nsId(path);
-    if (id === undefined || id === nsId(`/proc/self/ns/${ours}`)) continue;
-    ops.push({ op: Op.SETNS, ints: [NS_FLAGS[type]], strs: [path], what: `createContainer hooks: join the container's ${type} namespace` });
-    if (type === 'user') ops.push({ op: Op.SET_ROOT_IDS, what: 'createContainer hooks: become root in the user namespace' });
-    if (type === 'pid' || type === 'time') forks = true;
+export interface JoinFd {
+  type: keyof typeof NS_FLAGS;
+  fd: number;
+}
+
+/**
+ * Opens the namespaces of `pid` that differ from tsrun's own. Opened here, with tsrun's
+ * credentials: once in the container's user namespace, the runner could not open the files of
+ * the non-dumpable init any more.
+ */
+export function openNamespaces(pid: number): JoinFd[] {
+  const out: JoinFd[] = [];
+  try {
+    for (const [type, theirs, ours] of JOIN) {
+      const file = `/proc/${pid}/ns/${theirs}`;
+      const id = nsId(file);
+      if (id === undefined || id === nsId(`/proc/self/ns/${ours}`)) continue;
+      out.push({ type, fd: fs.openSync(file, 'r') });
+    }
+  } catch (e) {
+    for (const j of out) fs.closeSync(j.fd);
+    throw e;
   }
-  if (forks) ops.push({ op: Op.FORK, what: 'createContainer hooks: fork into the pid namespace' });
+  return out;
+}
+
+/** The plan of the hook runner: join the namespaces (fds it inherited), run the hooks. */
+export function containerHooksPlan(joins: readonly JoinFd[], hooks: readonly Hook[], state: string): PlanOp[] {
+  const ops: PlanOp[] = [];
+  for (const { type, fd } of joins) {
+    ops.push({ op: Op.SETNS, ints: [NS_FLAGS[type]], strs: [`/proc/self/fd/${fd}`], what: `createContainer hooks: join the container's ${type} namespace` });
+    if (type === 'user') ops.push({ op: Op.SET_ROOT_IDS, what: 'createContainer hooks: become root in the user namespace' });
+  }
+  if (joins.some((j) => j.type === 'pid' || j.type === 'time')) ops.push({ op: Op.FORK, what: 'createContainer hooks: fork into the pid namespace' });
   // Like the hooks tsrun runs itself (hooks.ts): without `env`, a hook gets tsrun's environment.
   const ownEnv = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
   for (const h of hooks) ops.push(hookOp('createContainer', h.env ? h : { ...h, env: ownEnv }, state));
@@ -59,7 +77,13 @@ export function containerHooksPlan(pid: number, hooks: readonly Hook[], state: s
 /** Runs the createContainer hooks in the namespaces of the waiting init `pid`; throws on failure. */
 export async function runContainerHooks(native: Native, pid: number, hooks: readonly Hook[], state: State, rlimits: readonly Rlimit[]): Promise<void> {
   if (!hooks.length) return;
-  const launched = await launchInit({ native, cloneFlags: 0, rlimits, plan: containerHooksPlan(pid, hooks, JSON.stringify(state)) });
-  // READY is the last op: the runner exits right after it.
-  native.waitpid(launched.pid, 0);
+  const joins = openNamespaces(pid);
+  try {
+    const plan = containerHooksPlan(joins, hooks, JSON.stringify(state));
+    const launched = await launchInit({ native, cloneFlags: 0, rlimits, keepFds: joins.map((j) => j.fd), plan });
+    // READY is the last op: the runner exits right after it.
+    native.waitpid(launched.pid, 0);
+  } finally {
+    for (const j of joins) fs.closeSync(j.fd);
+  }
 }

@@ -28,6 +28,8 @@ import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
 import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
 import { idmapNamespaces } from './idmap-userns.js';
+import { moveNetDevices, netnsPath } from '../linux/net-devices.js';
+import { writePidFile } from './pid-file.js';
 
 export interface CreateOptions {
   id: string;
@@ -146,9 +148,13 @@ async function launch(
   record.cgroup = cgroup;
   store.save(record);
   fault('create:record');
-  createCgroup(cgroup, undefined);
+  const useCgroup = placeCgroup(ctx, cgroup, spec);
+  if (!useCgroup) {
+    delete record.cgroup;
+    store.save(record);
+  }
   trace('create: cgroup created');
-  unwind.add(() => destroyCgroup(cgroup, { kill: true }));
+  if (useCgroup) unwind.add(() => destroyCgroup(cgroup, { kill: true }));
   fault('create:cgroup');
 
   const fifo = path.join(dir, 'exec.fifo');
@@ -219,7 +225,8 @@ async function launch(
       rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3),
       native,
       onSpawn: (pid) => {
-        addProcess(cgroup, pid);
+        if (useCgroup) addProcess(cgroup, pid);
+        moveNetDevices(spec.linux?.netDevices, netnsPath(spec.linux?.namespaces, pid));
         fault('create:spawn');
       },
       plan: (pid) => build(pid).ops,
@@ -252,7 +259,7 @@ async function launch(
   fault('create:ready');
   // Like runc, the limits apply once the init has built the rootfs (it mknod()s devices that
   // the device rules may deny).
-  applyResources(cgroup, { ...spec.linux?.resources, devices: effectiveDeviceRules(spec) });
+  if (useCgroup) applyResources(cgroup, { ...spec.linux?.resources, devices: effectiveDeviceRules(spec) });
   record.pid = launched.pid;
   record.pidStartTime = readStartTime(launched.pid) ?? 0;
   trace('create: resources applied');
@@ -299,11 +306,26 @@ function withListenFds(p: Process): Process {
   return { ...p, env: [...env, `LISTEN_FDS=${n}`, 'LISTEN_PID=1'] };
 }
 
-function writePidFile(file: string, pid: number): void {
-  const abs = path.resolve(file);
-  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
-  fs.writeFileSync(tmp, String(pid), { mode: 0o644 });
-  fs.renameSync(tmp, abs);
+/**
+ * Creates the container's cgroup. Rootless (tsrun not run by root), a cgroup tree that is not
+ * delegated to the user is skipped, like runc does, unless the config asks for limits.
+ */
+function placeCgroup(ctx: Ctx, cgroup: CgroupHandle, spec: Spec): boolean {
+  try {
+    createCgroup(cgroup, undefined);
+    return true;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const rootless = process.getuid?.() !== 0;
+    if (!rootless || (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS')) throw e;
+    const r = spec.linux?.resources ?? {};
+    const limits = Object.keys(r).filter((k) => k !== 'devices');
+    if (limits.length) {
+      throw new TsrunError(`rootless: the cgroup ${cgroup.path} is not delegated to this user, so linux.resources.${limits[0]} cannot be applied: ${(e as Error).message}`);
+    }
+    ctx.log.debug(`rootless: cgroup skipped (${(e as Error).message})`);
+    return false;
+  }
 }
 
 /** Maps a host cgroup mount to the container's directory in it. */

@@ -17,6 +17,7 @@ import type { ProcessContext } from '../linux/process-plan.js';
 import { waitForeground } from './foreground.js';
 import { currentStatus } from './status.js';
 import { Store } from './store.js';
+import { writePidFile } from './pid-file.js';
 import { fault } from './fault.js';
 
 export interface ExecOptions {
@@ -107,12 +108,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       native.close(pair[0]);
       pair = undefined;
     }
-    if (o.pidFile) {
-      const abs = path.resolve(o.pidFile);
-      const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.${process.pid}`);
-      fs.writeFileSync(tmp, String(launched.pid));
-      fs.renameSync(tmp, abs);
-    }
+    if (o.pidFile) writePidFile(o.pidFile, launched.pid);
     if (o.detach) return 0;
     return await waitForeground({ pid: launched.pid, native, master });
   } finally {

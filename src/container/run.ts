@@ -36,7 +36,17 @@ export async function run(ctx: Ctx, o: RunOptions): Promise<number> {
     if (record.process?.terminal) master = native.recvFd(pair[0]);
     native.close(pair[0]);
   }
-  await withLock(ctx.root, o.id, () => markStarted(ctx, store, record));
+  // Forward signals from now on: start returns only once the process runs, and a signal in
+  // between must reach the container, not kill tsrun.
+  if (!o.detach && master === undefined) native.forwardBegin(record.pid);
+  await withLock(ctx.root, o.id, () => markStarted(ctx, store, record)).catch(async (e) => {
+    // A container that cannot start (its init died) is not left behind by `run`.
+    await withLock(ctx.root, o.id, async () => {
+      const r = store.tryLoad(o.id);
+      if (r && r.pid === record.pid) await destroy(ctx, store, r);
+    }).catch(() => undefined);
+    throw e;
+  });
   await poststart(ctx, store, record);
   if (o.detach) return 0;
   const status = await waitForeground({ pid: record.pid, native, master });

@@ -26,10 +26,23 @@ export function ensureRoot(root: string): void {
   try {
     fs.mkdirSync(root, { mode: 0o711 });
   } catch (e) {
-    if (errnoCode(e) === 'EEXIST') return;
+    if (errnoCode(e) === 'EEXIST') return checkRootOwner(root);
     if (errnoCode(e) !== 'ENOENT') throw new TsrunError(`cannot create the state root ${root}`, { cause: e });
     fs.mkdirSync(path.dirname(root), { recursive: true, mode: 0o755 });
     ensureRoot(root);
+  }
+}
+
+/**
+ * A state root that another user owns or may write into could have its container directories
+ * swapped for symlinks under tsrun's feet: refuse to keep state there.
+ */
+function checkRootOwner(root: string): void {
+  const st = fs.statSync(root);
+  const uid = process.geteuid?.() ?? 0;
+  if (!st.isDirectory()) throw new TsrunError(`the state root ${root} is not a directory`);
+  if (st.uid !== uid || (st.mode & 0o022) !== 0) {
+    throw new TsrunError(`the state root ${root} is owned by uid ${st.uid} with mode ${(st.mode & 0o7777).toString(8)}: it must belong to uid ${uid} and be writable by it alone`);
   }
 }
 

@@ -1,11 +1,13 @@
 // config.json -> the launch plan of a new container (see ffi/PLAN.md), in runc's init order.
 import type { Hook, Mount, Spec } from '../spec/types.js';
 import type { PlanOp } from '../shim/plan.js';
-import { F_HOST, Op } from '../shim/ops.js';
+import { Op } from '../shim/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
 import { planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
 import { planProcess, type ProcessContext } from './process-plan.js';
 import type { HostCgroupMount } from './mountinfo.js';
+import { checkMountLabel, type LsmHost } from './lsm.js';
+import { planMemoryPolicy } from './memory-policy.js';
 
 export interface CreatePlanInput {
   spec: Spec;
@@ -17,13 +19,15 @@ export interface CreatePlanInput {
   /** fd of the user namespace of an idmapped mount. */
   idmapFd?: (m: Mount) => number | undefined;
   consoleFd?: number;
-  /** fd of the exec fifo in tsrun-init (opened O_RDWR by the parent). */
+  /** fd of the exec fifo in tsrun-init (an O_PATH fd: WAIT_START opens it for writing). */
   fifoFd: number;
   /** 3 + preserved fds: everything from here on is closed at exec. */
   firstClosedFd: number;
   seccomp?: ProcessContext['seccomp'];
   /** State JSON for startContainer hooks. */
   startState: string;
+  /** The host's LSMs (a test double; probed when a label is asked for). */
+  lsmHost?: LsmHost;
 }
 
 export interface CreatePlan {
@@ -55,12 +59,15 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   if (!namespaces.some((n) => n.type === 'mount')) {
     throw new Error('config.json /linux/namespaces: a mount namespace is required to set up the rootfs');
   }
+  checkMountLabel(linux.mountLabel, i.lsmHost);
   const ns = planNamespaces(namespaces, {
     timeOffsets: linux.timeOffsets ? formatTimeOffsets(linux.timeOffsets) : undefined,
   });
   const hooks = spec.hooks ?? {};
   const syncsHooks = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
-  const ops: PlanOp[] = [{ op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }, ...ns.ops];
+  // Non-dumpable once the namespaces exist: an unprivileged parent must still be able to write
+  // the id maps of a dumpable init (/proc/<pid>/uid_map is owned by root otherwise).
+  const ops: PlanOp[] = [...ns.ops, { op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }];
   const hooksSync: PlanOp[] = syncsHooks ? [{ op: Op.SYNC, ints: ['H'.charCodeAt(0)], what: 'run createRuntime hooks' }] : [];
   ops.push(
     ...planRootfs(spec, {
@@ -71,23 +78,26 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
       cgroupns: ns.newTypes.has('cgroup'),
       cgroupDir: i.cgroupDir,
       idmapFd: i.idmapFd,
+      mountLabel: linux.mountLabel,
     }, hooksSync),
   );
   ops.push(...planRootfsFinal(spec));
   if (spec.hostname !== undefined) ops.push({ op: Op.HOSTNAME, strs: [spec.hostname], what: `set hostname "${spec.hostname}"` });
   if (spec.domainname !== undefined) ops.push({ op: Op.DOMAINNAME, strs: [spec.domainname], what: `set domainname "${spec.domainname}"` });
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) {
-    const file = '/proc/sys/' + key.replace(/\./g, '/');
-    ops.push({ op: Op.WRITE_FILE, flags: F_HOST, strs: [file, value], what: `write sysctl ${key}=${value}` });
+    // PROC_WRITE: only ever into the container's procfs, whatever the rootfs made of /proc
+    const file = 'sys/' + key.replace(/\./g, '/');
+    ops.push({ op: Op.PROC_WRITE, strs: [file, value], what: `write sysctl ${key}=${value}` });
   }
   ops.push(...planMaskedReadonly(spec));
   if (linux.personality) ops.push({ op: Op.PERSONALITY, ints: [personalityDomain(linux.personality.domain)], what: `set personality ${linux.personality.domain}` });
+  ops.push(...planMemoryPolicy(linux.memoryPolicy));
   const beforeExec: PlanOp[] = [
     { op: Op.READY, what: 'report ready' },
     { op: Op.WAIT_START, ints: [i.fifoFd], what: 'wait for start' },
     ...(hooks.startContainer ?? []).map((h) => hookOp('startContainer', h, i.startState)),
   ];
-  ops.push(...planProcess(process, { consoleFd: i.consoleFd, bindConsole: true, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec }));
+  ops.push(...planProcess(process, { consoleFd: i.consoleFd, bindConsole: true, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec, lsmHost: i.lsmHost }));
   return { cloneFlags: ns.cloneFlags, ops, userMaps: ns.userMaps, forks: ns.forks, syncsHooks };
 }
 

@@ -5,6 +5,7 @@ import type { PlanOp } from '../shim/plan.js';
 import { Op } from '../shim/ops.js';
 import { capabilityNumber } from '../spec/capabilities.js';
 import { rlimitNumber } from '../spec/rlimits.js';
+import { planLsm, type LsmHost } from './lsm.js';
 
 export interface ProcessContext {
   /** fd of the connected console socket in tsrun-init (terminal: true). */
@@ -18,6 +19,8 @@ export interface ProcessContext {
   firstClosedFd: number;
   /** Ops that go between the preparation and the exec (READY, WAIT_START, startContainer hooks). */
   beforeExec: PlanOp[];
+  /** The host's LSMs (a test double; probed when a label is asked for). */
+  lsmHost?: LsmHost;
 }
 
 const IOPRIO_CLASS: Record<string, number> = {
@@ -123,6 +126,8 @@ export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
     ops.push({ op: Op.SETSID, what: 'create a session' });
   }
   ops.push({ op: Op.CHDIR, strs: [p.cwd], what: `change to the working directory "${p.cwd}"` });
+  // labels for the next execve, written before seccomp and the user switch, as runc does
+  ops.push(...planLsm(p, ctx.lsmHost));
   const nnp = p.noNewPrivileges === true;
   if (ctx.seccomp && !nnp) ops.push(seccompOp(ctx.seccomp));
   ops.push(...planIdentity(p));

@@ -7,6 +7,7 @@ import type { PlanOp } from '../shim/plan.js';
 import { F_HOST, F_OPTIONAL, Op } from '../shim/ops.js';
 import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
+import { withMountLabel } from './lsm.js';
 import { hostCgroupMounts, type HostCgroupMount } from './mountinfo.js';
 
 export interface RootfsContext {
@@ -21,6 +22,8 @@ export interface RootfsContext {
   cgroupDir: (h: HostCgroupMount) => string | undefined;
   /** fd (in tsrun-init) of a user namespace holding an idmapped mount's mappings. */
   idmapFd?: (m: Mount) => number | undefined;
+  /** linux.mountLabel (SELinux): a context= option of the mounts that take one. */
+  mountLabel?: string;
 }
 
 const DEFAULT_DEVICES: Device[] = [
@@ -172,7 +175,7 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
     ops.push({
       op: o.copyUp && type === 'tmpfs' ? Op.TMPCOPYUP : Op.MOUNT,
       ints: [flags, 1, 0o755],
-      strs: [m.source ?? type, dest, type, o.data.join(',')],
+      strs: [m.source ?? type, dest, type, withMountLabel(type, o.data.join(','), ctx.mountLabel)],
       what: `mount "${type}" on "${dest}"`,
     });
   }

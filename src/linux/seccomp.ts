@@ -65,6 +65,7 @@ export function actionValue(action: string, errnoRet: number | undefined, defaul
 }
 
 const SECCOMP_FILTER_FLAG_NEW_LISTENER = 8;
+const SECCOMP_FILTER_FLAG_TSYNC_ESRCH = 16;
 
 export interface CompiledSeccomp {
   program: Uint8Array;
@@ -82,11 +83,18 @@ export async function compileSeccomp(s: Seccomp): Promise<CompiledSeccomp> {
   }
   const defaultAction = actionValue(s.defaultAction, s.defaultErrnoRet, undefined);
   const notify = s.defaultAction === 'SCMP_ACT_NOTIFY' || (s.syscalls ?? []).some((r) => r.action === 'SCMP_ACT_NOTIFY');
+  const lib = await loadLibSeccomp();
+  for (const f of s.flags ?? []) {
+    if (!lib.filterFlagSupported(SECCOMP_FLAGS[f]!)) throw new Error(`linux.seccomp.flags: ${f} is not supported by this kernel`);
+  }
+  // As libseccomp does it: WAIT_KILLABLE_RECV only means something for a listener (the kernel
+  // refuses it alone), and TSYNC next to a listener needs TSYNC_ESRCH (the kernel refuses the pair).
+  if (!notify) flags &= ~SECCOMP_FLAGS.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV!;
   if (notify) {
     if (!s.listenerPath) throw new Error('linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath');
     flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    if (flags & SECCOMP_FLAGS.SECCOMP_FILTER_FLAG_TSYNC!) flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   }
-  const lib = await loadLibSeccomp();
   const program = lib.compile((f) => {
     for (const a of s.architectures ?? []) {
       const token = lib.resolveArch(a.replace(/^SCMP_ARCH_/, '').toLowerCase());

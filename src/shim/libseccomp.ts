@@ -18,6 +18,8 @@ export interface LibSeccomp {
   compile(build: (f: FilterBuilder) => void, defaultAction: number): Uint8Array;
   resolveSyscall(name: string): number;
   resolveArch(name: string): number;
+  /** The running kernel accepts this SECCOMP_FILTER_FLAG_* (seccomp(2) with a NULL program: EFAULT). */
+  filterFlagSupported(flag: number): boolean;
 }
 
 export interface FilterBuilder {
@@ -52,12 +54,26 @@ async function load(): Promise<LibSeccomp> {
   const ruleAdd = lib.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int n, const scmp_arg_cmp *args)');
   const exportBpf = lib.func('int seccomp_export_bpf(void *ctx, int fd)');
   const versionFn = lib.func('const scmp_version *seccomp_version()');
-  const v = versionFn() as { major: number; minor: number; micro: number } | null;
+  const ptr = versionFn(); // a pointer to a static struct: decode it
+  const v = ptr ? (koffi.decode(ptr, 'scmp_version') as { major: number; minor: number; micro: number }) : null;
   const version = v ? `${v.major}.${v.minor}.${v.micro}` : 'unknown';
   const errText = (r: number) => os.constants.errno && Object.entries(os.constants.errno).find(([, n]) => n === -r)?.[0];
 
+  const libc = koffi.load('libc.so.6');
+  const syscall = libc.func('long syscall(long nr, ...)');
+  const SYS_SECCOMP: Record<string, number> = { x64: 317, arm64: 277, ia32: 354, arm: 383, riscv64: 277, ppc64: 358, s390x: 348 };
+  const EFAULT = os.constants.errno.EFAULT;
+
   return {
     version,
+    filterFlagSupported(flag) {
+      const nr = SYS_SECCOMP[process.arch];
+      if (nr === undefined) return true; // let the kernel decide at load time
+      // WAIT_KILLABLE_RECV (32) is refused without NEW_LISTENER (8) before the program is read
+      const probe = flag & 32 ? flag | 8 : flag;
+      const r = syscall(nr, 'uint', 1 /* SECCOMP_SET_MODE_FILTER */, 'uint', probe, 'void *', null) as number;
+      return r < 0 && koffi.errno() === EFAULT;
+    },
     resolveSyscall: (name) => syscallResolve(name) as number,
     resolveArch: (name) => archResolve(name) as number,
     compile(build, defaultAction) {

@@ -34,6 +34,8 @@ export interface Native {
   waitpid(pid: number, options: number): WaitResult | null;
   /** Blocks until pid exits, forwarding HUP/INT/QUIT/USR1/USR2/TERM/CONT/WINCH to it (C handlers). */
   waitForward(pid: number): WaitResult;
+  /** Starts forwarding those signals to pid now (waitForward goes on and stops it). */
+  forwardBegin(pid: number): void;
   /** waitpid on a worker thread: the event loop keeps running. */
   waitpidAsync(pid: number, options: number): Promise<WaitResult>;
   close(fd: number): void;
@@ -111,6 +113,7 @@ async function load(): Promise<Native> {
   const tsrunSendFd = shim.func('int tsrun_send_fd(int sock, int fd)');
   const tsrunRecvFd = shim.func('int tsrun_recv_fd(int sock)');
   const tsrunWaitForward = shim.func('int tsrun_wait_forward(int pid)');
+  const tsrunForwardBegin = shim.func('int tsrun_forward_begin(int pid)');
   const cPipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
   const cSocketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
   const cWaitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
@@ -177,6 +180,9 @@ async function load(): Promise<Native> {
         check('waitpid', r);
         return r === 0 ? null : decodeStatus(r, st[0]!);
       }
+    },
+    forwardBegin(pid) {
+      tsrunForwardBegin(pid);
     },
     waitForward(pid) {
       const r = tsrunWaitForward(pid) as number;

@@ -44,6 +44,8 @@ export const Op = {
   PDEATHSIG: 42,
   IDMAP_MOUNT: 43,
   TMPCOPYUP: 44,
+  MEMPOLICY: 45,
+  PROC_WRITE: 46,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];

@@ -588,17 +588,10 @@ class Checker {
     }
   }
 
-  private lsm(): void {
-    if (this.spec.process?.apparmorProfile) {
-      this.error('/process/apparmorProfile', 'tsrun does not support AppArmor (its features say apparmor.enabled: false)');
-    }
-    if (this.spec.process?.selinuxLabel) {
-      this.error('/process/selinuxLabel', 'tsrun does not support SELinux (its features say selinux.enabled: false)');
-    }
-    if (this.spec.linux?.mountLabel) {
-      this.warn('/linux/mountLabel', 'is ignored: tsrun does not support SELinux');
-    }
-  }
+  // AppArmor and SELinux labels are a question of the host, not of the document: the launch
+  // plan applies them where the LSM runs and refuses them, naming the field, where it does not
+  // (src/linux/lsm.ts).
+  private lsm(): void {}
 
   private intelRdt(): void {
     const rdt = this.spec.linux?.intelRdt;

@@ -1,0 +1,74 @@
+// LSM labels: process.apparmorProfile, process.selinuxLabel and linux.mountLabel. They are
+// applied only on a host that runs that LSM; otherwise the config is refused, naming the field:
+// a container that asked for confinement never runs silently unconfined.
+import * as fs from 'node:fs';
+import type { Process } from '../spec/types.js';
+import type { PlanOp } from '../shim/plan.js';
+import { Op } from '../shim/ops.js';
+
+export interface LsmHost {
+  apparmor: boolean;
+  selinux: boolean;
+  /** /proc/self/attr/apparmor/exec exists (kernels with LSM stacking); else attr/exec. */
+  apparmorOwnAttr: boolean;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** What this host runs (AppArmor: the module is enabled; SELinux: selinuxfs is mounted). */
+export function probeLsmHost(): LsmHost {
+  return {
+    apparmor: readText('/sys/module/apparmor/parameters/enabled')?.trim() === 'Y',
+    selinux: fs.existsSync('/sys/fs/selinux/enforce'),
+    apparmorOwnAttr: fs.existsSync('/proc/self/attr/apparmor/exec'),
+  };
+}
+
+let cached: LsmHost | undefined;
+function host(given?: LsmHost): LsmHost {
+  return given ?? (cached ??= probeLsmHost());
+}
+
+/**
+ * The ops that label the process at its next execve (written by tsrun-init through a verified
+ * procfs handle, PROC_WRITE). Throws when the host cannot apply a label the process asks for.
+ */
+export function planLsm(p: Process, given?: LsmHost): PlanOp[] {
+  const ops: PlanOp[] = [];
+  if (p.apparmorProfile) {
+    const h = host(given);
+    if (!h.apparmor) throw new Error('process.apparmorProfile: AppArmor is not enabled on this host');
+    ops.push({
+      op: Op.PROC_WRITE,
+      strs: [h.apparmorOwnAttr ? 'self/attr/apparmor/exec' : 'self/attr/exec', `exec ${p.apparmorProfile}`],
+      what: `apply the AppArmor profile "${p.apparmorProfile}"`,
+    });
+  }
+  if (p.selinuxLabel) {
+    if (!host(given).selinux) throw new Error('process.selinuxLabel: SELinux is not enabled on this host');
+    ops.push({ op: Op.PROC_WRITE, strs: ['self/attr/exec', p.selinuxLabel], what: `set the SELinux label "${p.selinuxLabel}"` });
+  }
+  return ops;
+}
+
+/** linux.mountLabel: throws unless SELinux runs here. */
+export function checkMountLabel(label: string | undefined, given?: LsmHost): void {
+  if (label && !host(given).selinux) throw new Error('linux.mountLabel: SELinux is not enabled on this host');
+}
+
+// Filesystems that take a context= option from mountLabel (runc labels the same: not proc,
+// sysfs, cgroup or bind mounts; mqueue gets its label by setxattr there, which tsrun does not do).
+const UNLABELED = new Set(['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2', 'bind', 'securityfs', 'debugfs', 'tracefs']);
+
+/** The mount data with the SELinux context of linux.mountLabel added (runc's FormatMountLabel). */
+export function withMountLabel(type: string, data: string, label: string | undefined): string {
+  if (!label || UNLABELED.has(type)) return data;
+  const ctx = `context="${label}"`;
+  return data ? `${data},${ctx}` : ctx;
+}
