@@ -8,7 +8,7 @@ TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 SHARED ?= ../shared
 RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 
-.PHONY: all deps npm-deps apt-deps build demo test test-unit conformance bench install uninstall clean rootfs man completions
+.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-test man completions
 
 all: build
 
@@ -54,6 +54,17 @@ demo: build rootfs
 
 test: build rootfs
 	bash test/run.sh
+
+# The robustness campaigns, longer (test/robustness/): 20,000 fuzz cases with a fresh seed, more rounds.
+soak: build rootfs
+	FUZZ_CASES=20000 FUZZ_SEED=$${FUZZ_SEED:-random} FAULT_ROUNDS=10 RACE_ROUNDS=50 TEST_TIMEOUT=86400 bash test/run.sh test/robustness
+
+# The cgroup v2 suites in a QEMU VM (test/vm/); `make test` runs them too (test/vm/vm.test.ts).
+vm-image:
+	bash test/vm/setup.sh >/dev/null
+
+vm-test: build rootfs
+	bash test/run.sh test/vm
 
 conformance: build rootfs
 	RUNTIME=$(RUNTIME) bash conformance/run.sh

@@ -123,7 +123,7 @@ function mainPage(): string {
     '.SH ENVIRONMENT',
     '.TP',
     bold('XDG_RUNTIME_DIR'),
-    esc('For a caller other than root, the default --root is $XDG_RUNTIME_DIR/tsrun (/run/user/<uid>/tsrun without it).'),
+    esc('For a caller other than root (and for root in a user namespace, unless $USER is root), the default --root is $XDG_RUNTIME_DIR/tsrun; without it, /run/user/<uid>/tsrun.'),
     '.TP',
     bold('TSRUN_LIBDIR'),
     esc('The directory of tsrun\'s support files, instead of the one found next to the executable.'),

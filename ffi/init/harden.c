@@ -105,8 +105,6 @@ static int null_device(int p, const char *masked)
 
 	if (fd == -ENOENT)
 		return fail(0, "cannot mask %s: /dev/null does not exist", masked);
-	if (fd == -ELOOP)
-		return fail(0, "cannot mask %s: /dev/null is a symlink, not the null device", masked);
 	if (fd < 0)
 		return fail(-fd, "/dev/null");
 	if (fstat(fd, &st) < 0) {
@@ -116,6 +114,8 @@ static int null_device(int p, const char *masked)
 	}
 	if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3) {
 		close(fd);
+		if (S_ISLNK(st.st_mode)) /* O_PATH | O_NOFOLLOW opens the link itself */
+			return fail(0, "cannot mask %s: /dev/null is a symlink, not the null device", masked);
 		if (S_ISCHR(st.st_mode))
 			return fail(0, "cannot mask %s: /dev/null is the device %u:%u, not the null device 1:3",
 				    masked, major(st.st_rdev), minor(st.st_rdev));

@@ -1097,6 +1097,7 @@ static long long now_ms(void)
 /* strs: path, stdin, args[nargs], env[nenv] */
 static int run_hook(const struct rec *r)
 {
+	struct sigaction ign = { .sa_handler = SIG_IGN }, oldpipe;
 	long long deadline = 0;
 	int nargs, nenv, pfd[2], pidfd, status, i, timed_out = 0;
 	char **argv, **envp;
@@ -1138,6 +1139,9 @@ static int run_hook(const struct rec *r)
 	free(argv);
 	free(envp);
 	close(pfd[0]);
+	/* a hook that exits without reading its stdin must not kill us with SIGPIPE (set after
+	 * the fork: the hook itself keeps the default disposition) */
+	sigaction(SIGPIPE, &ign, &oldpipe);
 	fcntl(pfd[1], F_SETFL, O_NONBLOCK);
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (I(0) > 0)
@@ -1184,6 +1188,7 @@ reaped:
 		close(pidfd);
 	if (pfd[1] >= 0)
 		close(pfd[1]);
+	sigaction(SIGPIPE, &oldpipe, NULL);
 	if (timed_out)
 		return fail(0, "timeout");
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)

@@ -97,23 +97,27 @@ static __attribute__((noreturn)) void child(int exefd, const char *name, char *c
  * writable again, so an open(O_WRONLY) through /proc/<pid>/exe or map_files, also after an
  * O_PATH open and a reopen via /proc/self/fd once init has exec'd, fails with EROFS.
  * Without the right to clone a mount (rootless): a sealed memfd copy, which costs the
- * binary's size in shmem per process. Returns an O_CLOEXEC fd; *name is the name to exec
- * relative to it ("" = the fd itself).
+ * binary's size in shmem per process. Returns an O_CLOEXEC fd; name receives the name to
+ * exec relative to it ("" = the fd itself).
  */
-static int seal_exe(const char *path, const char **name)
+static int seal_exe(const char *path, char *name, size_t size)
 {
 	struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV };
-	const char *slash = strrchr(path, '/');
-	char *copy = strdup(path);
+	/* the real file: a symlink on the way would be followed outside the sealed mount */
+	char *real = realpath(path, NULL);
 	int fd = -1, src, e;
 	struct stat st;
 	off_t off = 0;
 
-	if (!copy)
-		return -ENOMEM;
-	*name = slash ? slash + 1 : path;
-	fd = (int)syscall(SYS_open_tree, AT_FDCWD, slash ? dirname(copy) : ".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-	free(copy);
+	if (!real)
+		return -errno;
+	if (strlen(strrchr(real, '/') + 1) >= size) {
+		free(real);
+		return -ENAMETOOLONG;
+	}
+	strcpy(name, strrchr(real, '/') + 1);
+	fd = (int)syscall(SYS_open_tree, AT_FDCWD, dirname(real), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	free(real);
 	if (fd >= 0) {
 		if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0)
 			return fd;
@@ -122,7 +126,7 @@ static int seal_exe(const char *path, const char **name)
 	src = open(path, O_RDONLY | O_CLOEXEC);
 	if (src < 0)
 		return -errno;
-	fd = (int)syscall(SYS_memfd_create, *name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	fd = (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || fstat(src, &st) < 0)
 		goto fail;
 	while (off < st.st_size)
@@ -131,7 +135,7 @@ static int seal_exe(const char *path, const char **name)
 	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
 		goto fail;
 	close(src);
-	*name = "";
+	name[0] = 0;
 	return fd;
 fail:
 	e = errno ? errno : EIO;
@@ -172,7 +176,7 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 {
 	int pfd[2], err = 0, status, *keep, exefd;
 	struct child_args a;
-	const char *name;
+	char name[256];
 	sigset_t all, old;
 	char *stack;
 	long pid;
@@ -183,7 +187,7 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 	keep = malloc(sizeof(int) * (size_t)(nkeep + 2));
 	if (!keep)
 		return -ENOMEM;
-	exefd = seal_exe(path, &name);
+	exefd = seal_exe(path, name, sizeof name);
 	if (exefd < 0) {
 		free(keep);
 		return exefd;

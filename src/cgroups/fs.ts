@@ -1,6 +1,7 @@
 // File access to cgroupfs: one write per value, errors as one line naming the file and the cause.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { TsrunError } from '../errors.js';
 
 export const DEFAULT_ROOT = '/sys/fs/cgroup';
 
@@ -9,8 +10,11 @@ export function cgroupRoot(): string {
   return process.env.TSRUN_CGROUP_ROOT || DEFAULT_ROOT;
 }
 
-/** A failure of a cgroup operation; the message is the whole line ("cgroup: ..."). */
-export class CgroupError extends Error {
+/**
+ * A failure of a cgroup operation; the message is the whole line ("cgroup: ..."). A TsrunError, so
+ * the CLI prints that line: with only the errno `code`, it would print the bare strerror text.
+ */
+export class CgroupError extends TsrunError {
   readonly code: string | undefined;
   constructor(message: string, code?: string) {
     super(`cgroup: ${message}`);

@@ -1,6 +1,7 @@
 // The global flags (before the command name), parsed by hand: this runs on every invocation.
 import * as path from 'node:path';
 import { UsageError } from '../errors.js';
+import { honorsXdgRuntimeDir } from '../container/rootless.js';
 import { parseFlags } from './flags.js';
 import type { FlagDef } from './table.js';
 
@@ -32,9 +33,8 @@ export interface Globals {
 
 export function defaultRoot(): string {
   const uid = process.geteuid?.() ?? 0;
-  if (uid === 0) return '/run/tsrun';
-  const xdg = process.env.XDG_RUNTIME_DIR;
-  return xdg ? path.join(xdg, 'tsrun') : `/run/user/${uid}/tsrun`;
+  if (honorsXdgRuntimeDir()) return path.join(process.env.XDG_RUNTIME_DIR!, 'tsrun');
+  return uid === 0 ? '/run/tsrun' : `/run/user/${uid}/tsrun`;
 }
 
 export function parseGlobals(argv: readonly string[]): Globals {

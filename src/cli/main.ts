@@ -8,6 +8,7 @@ import { parseFlags } from './flags.js';
 import { defaultRoot, parseGlobals } from './globals.js';
 import { COMMANDS, type CommandDef, type ParsedArgs } from './table.js';
 import { out } from './output.js';
+import { trace } from '../trace.js';
 
 function arity(def: CommandDef, n: number): void {
   if (n >= def.minArgs && n <= def.maxArgs) return;
@@ -60,7 +61,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     arity(def, args._.length);
     if (def.takesId) where = `${def.name} ${printableId(args._[0] ?? '')}`;
     const ctx: Ctx = { root: g.root, log, debug: g.debug, systemdCgroup: g.systemdCgroup, rootless: g.rootless };
+    trace(`${def.name}: flags parsed`);
     const mod = await def.load();
+    trace(`${def.name}: module loaded`);
     return await mod.default(ctx, args);
   } catch (e) {
     return report(e, where, log, debug);

@@ -23,6 +23,7 @@ import { Store } from './store.js';
 import { withLock } from './lock.js';
 import { fault } from './fault.js';
 import { writeIdMaps } from './userns.js';
+import { inUserNamespace, rootlessCgroups } from './rootless.js';
 import { connectConsoleSocket, connectUnixOrFail, makeFifo } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
 import { withHome } from '../linux/home-env.js';
@@ -207,6 +208,7 @@ async function launch(
       firstClosedFd: 3 + preserved.length,
       seccomp,
       startState,
+      inUserns: inUserNamespace(),
     });
   };
   let plan: CreatePlan;
@@ -307,8 +309,9 @@ function withListenFds(p: Process): Process {
 }
 
 /**
- * Creates the container's cgroup. Rootless (tsrun not run by root), a cgroup tree that is not
- * delegated to the user is skipped, like runc does, unless the config asks for limits.
+ * Creates the container's cgroup. Rootless (not root, or root of a user namespace: see
+ * rootless.ts), a cgroup tree that is not delegated to the user is skipped, like runc does,
+ * unless the config asks for limits.
  */
 function placeCgroup(ctx: Ctx, cgroup: CgroupHandle, spec: Spec): boolean {
   try {
@@ -316,7 +319,7 @@ function placeCgroup(ctx: Ctx, cgroup: CgroupHandle, spec: Spec): boolean {
     return true;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    const rootless = process.getuid?.() !== 0;
+    const rootless = rootlessCgroups(ctx.rootless);
     if (!rootless || (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS')) throw e;
     const r = spec.linux?.resources ?? {};
     const limits = Object.keys(r).filter((k) => k !== 'devices');

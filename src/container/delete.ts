@@ -39,8 +39,9 @@ export async function deleteContainer(ctx: Ctx, id: string, o: DeleteOptions): P
   try {
     await withLock(ctx.root, id, () => deleteLocked(ctx, store, id, o));
   } catch (e) {
-    // Removed meanwhile by another delete: with --force, that is what was asked.
-    if (o.force && !fs.existsSync(store.dir(id))) return;
+    // Removed meanwhile by another delete (its state.json goes once all else is gone): with
+    // --force, that is what was asked.
+    if (o.force && !store.exists(id)) return;
     throw e;
   }
 }

@@ -28,6 +28,8 @@ export interface CreatePlanInput {
   startState: string;
   /** The host's LSMs (a test double; probed when a label is asked for). */
   lsmHost?: LsmHost;
+  /** tsrun itself runs in a user namespace (rootless podman): mknod is refused there too. */
+  inUserns?: boolean;
 }
 
 export interface CreatePlan {
@@ -74,7 +76,7 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
       rootfs: i.rootfs,
       bundle: i.bundle,
       noPivot: i.noPivot,
-      userns: ns.newTypes.has('user') || namespaces.some((n) => n.type === 'user'),
+      userns: i.inUserns === true || ns.newTypes.has('user') || namespaces.some((n) => n.type === 'user'),
       cgroupns: ns.newTypes.has('cgroup'),
       cgroupDir: i.cgroupDir,
       idmapFd: i.idmapFd,
