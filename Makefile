@@ -33,12 +33,15 @@ VALIDATORS := src/spec/generated/validators.js
 $(VALIDATORS): $(wildcard schema/*.json) scripts/build-validators.ts | npm-deps
 	$(BUN) scripts/build-validators.ts
 
-# --splitting: each command's code is its own chunk, loaded only when that command runs
+# --splitting: each command's code is its own chunk, loaded only when that command runs.
+# No .env/bunfig.toml from the caller's directory (they could redirect TSRUN_LIBDIR); a high
+# JIT threshold: a one-shot command runs its code once, compiling it costs more than it saves.
 # (without it, every invocation pays for loading all of tsrun: ~8 ms instead of ~4.5 for `state`).
 $(BUILD)/tsrun: $(TS_SOURCES) $(VALIDATORS) $(FFI_OUTPUTS) | npm-deps
 	@mkdir -p $(LIBDIR)/koffi/linux_x64
 	cp node_modules/koffi/build/koffi/linux_x64/koffi.node $(LIBDIR)/koffi/linux_x64/
 	$(BUN) build --compile --splitting --minify --bytecode --format=esm \
+	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=1000 \
 	  --define TSRUN_COMMIT='"$(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)"' \
 	  src/main.ts --outfile $@ >/dev/null
 
@@ -69,8 +72,9 @@ vm-test: build rootfs
 conformance: build rootfs
 	RUNTIME=$(RUNTIME) bash conformance/run.sh
 
+# BENCH_ARGS=--quick for a smoke run; see bench/README.md.
 bench: build rootfs
-	bash bench/run.sh
+	bash bench/run.sh $(BENCH_ARGS)
 
 # --- man pages and shell completion, generated from src/cli/table.ts ------------
 MAN_DIR := $(BUILD)/man

@@ -79,15 +79,17 @@ static int mask_dir(int target)
 		if (errno != ENOSYS)
 			return -errno;
 		fdpath(t, sizeof t, target);
-		return mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ? -errno : 0;
+		return mount("tmpfs", t, "tmpfs", MS_RDONLY, NULL) < 0 ? -errno : 0;
 	}
-	if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+	/* what runc mounts: mount("tmpfs", path, "tmpfs", MS_RDONLY) */
+	if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", "tmpfs", 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0 ||
+	    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		e = -errno;
 		close(fs);
 		return e;
 	}
-	m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
-			 MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
 	e = m < 0 ? -errno : 0;
 	close(fs);
 	if (e)

@@ -1,10 +1,9 @@
 // bpf(2) for cgroup device programs: load, query, attach, detach (koffi over libc's syscall()).
 // koffi is only required when a program is loaded, and synchronously: the cgroup code is synchronous.
 import * as fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { SysError } from './native.js';
-import { libDir } from './resources.js';
+import { koffi as loadKoffi } from './koffi.js';
 
 const BPF_PROG_LOAD = 5;
 const BPF_PROG_ATTACH = 8;
@@ -67,17 +66,6 @@ export function closeFd(fd: number): void {
   fs.closeSync(fd);
 }
 
-type Koffi = typeof import('koffi');
-
-function requireKoffi(): Koffi {
-  // A compiled bun executable finds koffi/linux_x64/koffi.node under resourcesPath.
-  (process as { resourcesPath?: string }).resourcesPath = libDir();
-  // bun bundles a literal require('koffi'); node runs this file as ESM, where require is not defined.
-  const mod = (typeof require === 'function' ? require('koffi') : createRequire(import.meta.url)('koffi')) as
-    Koffi & { default?: Koffi };
-  return mod.default ?? mod;
-}
-
 let cached: Bpf | undefined;
 
 export function loadBpf(): Bpf {
@@ -88,7 +76,7 @@ export function loadBpf(): Bpf {
 function load(): Bpf {
   const nr = SYS_BPF[process.arch];
   if (nr === undefined) throw new Error(`bpf: no bpf(2) syscall number known for ${process.arch}`);
-  const koffi = requireKoffi();
+  const koffi = loadKoffi();
   const libc = koffi.load('libc.so.6');
   const syscall = libc.func('long syscall(long number, ...)');
   const memcpy = libc.func('void *memcpy(void *dst, const void *src, size_t n)');

@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { libDir } from './resources.js';
+import { koffi as loadKoffi } from './koffi.js';
 
 export interface ArgCmp {
   arg: number;
@@ -35,9 +35,7 @@ export function loadLibSeccomp(): Promise<LibSeccomp> {
 }
 
 async function load(): Promise<LibSeccomp> {
-  (process as { resourcesPath?: string }).resourcesPath = libDir();
-  const mod = await import('koffi');
-  const koffi = mod.default ?? mod;
+  const koffi = loadKoffi();
   let lib;
   try {
     lib = koffi.load('libseccomp.so.2');

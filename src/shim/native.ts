@@ -1,6 +1,7 @@
-// The only module that loads koffi: typed bindings to libtsrun-shim.so (ffi/PLAN.md) and libc.
+// Typed bindings to libtsrun-shim.so (ffi/PLAN.md) and libc, through koffi (src/shim/koffi.ts).
 import { constants } from 'node:os';
-import { libDir, shimPath } from './resources.js';
+import { shimPath } from './resources.js';
+import { koffi as loadKoffi } from './koffi.js';
 
 export interface WaitResult {
   pid: number;
@@ -100,10 +101,7 @@ export function loadNative(): Promise<Native> {
 }
 
 async function load(): Promise<Native> {
-  // A compiled bun executable finds koffi/linux_x64/koffi.node under resourcesPath.
-  (process as { resourcesPath?: string }).resourcesPath = libDir();
-  const mod = await import('koffi');
-  const koffi = mod.default ?? mod;
+  const koffi = loadKoffi();
   const shim = koffi.load(shimPath());
   const libc = koffi.load('libc.so.6');
 

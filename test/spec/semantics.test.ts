@@ -2,7 +2,7 @@
 // does not. Namespace-path checks use real namespace files of this host (root is required
 // for the bind-mounted one, as on the machines tsrun runs on).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { bundle, clone, type Loose, specModules, tempDir } from './fixtures/support.js';
@@ -355,7 +355,11 @@ t.test('user namespace and uid/gid mappings', async (t) => {
   s.linux.namespaces[5].path = '/proc/self/ns/user';
   good(t, s, 'joining a user namespace by path');
   s.linux.gidMappings = map;
-  bad(t, s, '/linux/namespaces/5/path', 'joining a user namespace by path and giving uidMappings/gidMappings are exclusive: give only one');
+  bad(t, s, '/linux/gidMappings', 'does not match the mappings of the joined user namespace /proc/self/ns/user');
+  // runc 1.2: mappings next to a joined user namespace are accepted when they are its own.
+  const own = readFileSync('/proc/self/gid_map', 'utf8').trim().split(/\s+/).map(Number);
+  s.linux.gidMappings = [{ containerID: own[0], hostID: own[1], size: own[2] }];
+  good(t, s, 'joining a user namespace with its own mappings');
   const g = base();
   g.linux.gidMappings = map;
   bad(t, g, '/linux/gidMappings', 'user namespace mappings need a user namespace: add {"type": "user"} to linux.namespaces');

@@ -43,7 +43,10 @@ export default async function update(ctx: Ctx, args: ParsedArgs): Promise<number
     const r = store.load(id);
     if (currentStatus(r) === 'stopped') throw new TsrunError('container not running');
     if (!r.cgroup) throw new TsrunError('container has no cgroup');
-    await applyResources(r.cgroup, resources);
+    // Like runc, update leaves the device rules alone: the container keeps its own list (the
+    // config's rules plus the devices every container needs), never the file's bare rules.
+    const { devices: _ignored, ...rest } = resources;
+    await applyResources(r.cgroup, rest);
   });
   return 0;
 }

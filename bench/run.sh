@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `make bench`: tsrun against runc and crun (Debian packages), same run, runtimes alternating.
+#   bench/run.sh            full run (~3 min), writes bench/RESULTS.md
+#   bench/run.sh --quick    smoke run (~1 min), writes build/bench/RESULTS-quick.md
+#   bench/run.sh --only=run,commands,parallel,density,memlimit --runtimes=tsrun,runc
+# Needs root, build/tsrun (make build) and bundles/busybox/rootfs (make rootfs).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+missing=""
+for p in runc crun gcc libc6-dev; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+if [ -n "$missing" ]; then
+  echo "bench: installing:$missing"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null
+fi
+[ -x build/tsrun ] || { echo "bench: build/tsrun missing (make build)" >&2; exit 1; }
+[ -x bundles/busybox/rootfs/bin/busybox ] || { echo "bench: bundles/busybox/rootfs missing (make rootfs)" >&2; exit 1; }
+
+mkdir -p build/bench
+if [ ! -x build/bench/bench-exec ] || [ bench/exec.c -nt build/bench/bench-exec ]; then
+  gcc -static -O2 -Wall -Wextra -Werror -o build/bench/bench-exec bench/exec.c
+  strip build/bench/bench-exec
+fi
+
+BUN=node_modules/.bin/bun
+[ -x "$BUN" ] || { echo "bench: $BUN missing (make npm-deps)" >&2; exit 1; }
+exec "$BUN" bench/main.ts "$@"

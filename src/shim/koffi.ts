@@ -1,0 +1,26 @@
+// koffi, loaded straight from its native module: koffi's JavaScript entry point also pulls in
+// http, https, zlib and crypto for its installer (~6 ms and ~14 MB per command). The native
+// module has every function tsrun uses (load, func, struct, decode, errno, ...).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { libDir } from './resources.js';
+
+export type Koffi = typeof import('koffi');
+
+let cached: Koffi | undefined;
+
+export function koffi(): Koffi {
+  if (cached) return cached;
+  const direct = join(libDir(), 'koffi', 'linux_x64', 'koffi.node');
+  const req = createRequire(import.meta.url);
+  if (existsSync(direct)) {
+    cached = req(direct) as Koffi;
+  } else {
+    // Running from the sources without `make build`: the package itself.
+    (process as { resourcesPath?: string }).resourcesPath = libDir();
+    const mod = req('koffi') as Koffi & { default?: Koffi };
+    cached = mod.default ?? mod;
+  }
+  return cached;
+}
