@@ -179,6 +179,8 @@ static void report(uint32_t index, const struct rec *r)
 		_exit(1);
 	}
 	/* the parent is gone: nobody reads the sync pipe any more */
+	if (r->op == OP_HOOK)
+		_exit(1); /* a startContainer hook: `tsrun start` learnt of it through the exec fifo */
 	if (r->op == OP_EXEC) {
 		dprintf(2, "tsrun-init: exec %s: %s\n", g_detail, strerror(g_err));
 		_exit(127);

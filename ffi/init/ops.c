@@ -159,11 +159,19 @@ static int op_set_root_ids(const struct rec *r)
 	return 0;
 }
 
+/*
+ * Our fd directory in the host's procfs, opened while it is still reachable: WAIT_START reopens
+ * the exec fifo through it, whatever the container later mounts or masks at /proc.
+ */
+static int self_fd_dir = -1;
+
 static int op_rootfs(const struct rec *r)
 {
 	int e;
 
 	NEED(0, 1);
+	if (self_fd_dir < 0)
+		self_fd_dir = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	e = root_set(S(0));
 	return e < 0 ? fail(-e, "%s", S(0)) : 0;
 }
@@ -1046,12 +1054,15 @@ static int op_wait_start(const struct rec *r)
 	NEED(1, 0);
 	fd = (int)I(0);
 	rfd = fd;
-	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if (self_fd_dir >= 0)
+		snprintf(self, sizeof self, "%d", fd);
+	else
+		snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
 	/* An O_PATH fd of the exec fifo (tsrun create): open it for writing, which blocks
 	 * until `tsrun start` opens it for reading; send "0" (woken), keep the write end. */
 	if ((fcntl(fd, F_GETFL) & O_PATH) == O_PATH) {
 		stub = make_stub();
-		n = quiet_syscall(stub, SYS_openat, AT_FDCWD, (long)self, O_WRONLY | O_CLOEXEC);
+		n = quiet_syscall(stub, SYS_openat, self_fd_dir >= 0 ? self_fd_dir : AT_FDCWD, (long)self, O_WRONLY | O_CLOEXEC);
 		if (stub)
 			munmap((void *)stub, 4096);
 		if (n < 0)
@@ -1068,7 +1079,7 @@ static int op_wait_start(const struct rec *r)
 		     (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY;
 	stub = make_stub();
 	if (reopen) {
-		n = quiet_syscall(stub, SYS_openat, AT_FDCWD, (long)self, O_RDONLY | O_CLOEXEC);
+		n = quiet_syscall(stub, SYS_openat, self_fd_dir >= 0 ? self_fd_dir : AT_FDCWD, (long)self, O_RDONLY | O_CLOEXEC);
 		if (n < 0)
 			return fail((int)-n, "exec fifo");
 		rfd = (int)n;
@@ -1133,8 +1144,7 @@ static int run_hook(const struct rec *r)
 		if (dup2(pfd[0], 0) < 0)
 			_exit(127);
 		execve(S(0), argv, envp);
-		dprintf(2, "tsrun-init: hook %s: %s\n", S(0), strerror(errno));
-		_exit(127);
+		_exit(127); /* reported by the parent as "exit 127" */
 	}
 	free(argv);
 	free(envp);

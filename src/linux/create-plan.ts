@@ -58,6 +58,14 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   const process = spec.process;
   if (!process) throw new Error('config.json /process: a container needs a process to create');
   const namespaces = linux.namespaces ?? [];
+  // Like runc (checkProcMount), /proc is a procfs: tsrun-init reaches the exec fifo through
+  // /proc/self/fd, and sysctl, oom_score_adj and masked paths are written there.
+  const procMounts = (spec.mounts ?? []).filter((m) => m.destination.replace(/\/+$/, '') === '/proc');
+  if (!procMounts.length) throw new Error('config.json /mounts: a mount of type "proc" at /proc is required');
+  if (procMounts.some((m) => m.type !== 'proc')) {
+    const i = (spec.mounts ?? []).findIndex((m) => m.destination.replace(/\/+$/, '') === '/proc' && m.type !== 'proc');
+    throw new Error(`config.json /mounts/${i}: /proc must be a mount of type "proc", not "${(spec.mounts ?? [])[i]?.type ?? ''}"`);
+  }
   if (!namespaces.some((n) => n.type === 'mount')) {
     throw new Error('config.json /linux/namespaces: a mount namespace is required to set up the rootfs');
   }
