@@ -88,11 +88,12 @@ t.test('a container that fills its pids limit', async (t) => {
   const limit = 16;
   // A fork bomb that never stops: the inner shell forks sleeps until a fork fails (fatal for
   // ash), the outer one starts it again in the slot it freed. The cgroup stays full; a CPU quota
-  // keeps the churn from starving the host.
+  // keeps the churn from starving the host. The init itself only sleeps: a shell that cannot fork
+  // may exit, and the container must stay up while the limit is full.
   const bomb = 'while :; do sh -c "while :; do sleep 1000 & done" 2>/dev/null; done';
   await scenario(t, 'pids', (c) => {
     c.linux.resources = { ...c.linux.resources, pids: { limit }, cpu: { quota: 20000, period: 100000 } };
-  }, ['sh', '-c', bomb], async (id) => {
+  }, ['sh', '-c', `sh -c '${bomb}' & exec sleep 100000`], async (id) => {
     const full = await waitUntil(() => Number(cgroupFile(id, 'pids', 'pids.current')) >= limit, { timeoutMs: 30_000 });
     const events = cgroupFile(id, 'pids', 'pids.events') ?? '';
     t.match(events, /max [1-9]/, 'forks were refused (pids.events)');
