@@ -13,7 +13,7 @@ RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 all: build
 
 # --- dependencies -----------------------------------------------------------
-APT_PACKAGES := gcc make libc6-dev libseccomp-dev busybox-static runc uidmap
+APT_PACKAGES := gcc make libc6-dev libseccomp-dev busybox-static runc uidmap zsh
 apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
