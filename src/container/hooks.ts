@@ -1,8 +1,13 @@
 // Runs OCI hooks: each gets the container's state JSON on stdin; args[0] is its argv[0];
 // `env` (when given) is its whole environment; `timeout` seconds bound it.
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { TsrunError, errnoMessage } from '../errors.js';
 import type { Hook, Hooks, State } from '../spec/types.js';
+
+/** node:child_process, loaded when a hook runs: start and delete usually have none (~1 ms). */
+function childProcess(): typeof import('node:child_process') {
+  return createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+}
 
 export type HookKind = keyof Hooks;
 
@@ -26,7 +31,7 @@ export function runHook(kind: HookKind, hook: Hook, state: State, opts: HookOpti
     const i = kv.indexOf('=');
     return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)];
   })) : process.env;
-  const r = spawnSync(hook.path, args.slice(1), {
+  const r = childProcess().spawnSync(hook.path, args.slice(1), {
     argv0: args[0],
     input: JSON.stringify(state),
     env,
