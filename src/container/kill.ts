@@ -34,12 +34,6 @@ export function parseSignal(raw: string): number {
   throw new TsrunError(`unknown signal "${raw}"`);
 }
 
-/** The name of a signal number, for messages ("SIGKILL", or the number). */
-export function signalName(n: number): string {
-  for (const [k, v] of Object.entries(SIGNALS)) if (v === n) return `SIG${k}`;
-  return String(n);
-}
-
 /** Sends a signal to one pid; a process that is already gone (ESRCH) is not an error. */
 export function signalPid(pid: number, sig: number): void {
   try {

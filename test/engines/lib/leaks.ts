@@ -2,9 +2,10 @@
 // Looks only for what names the container's id (other tests, other engines'
 // containers may run on the host at the same time): the runtime's state dir
 // under the --root the engine passes, cgroups, mounts, processes.
-import { existsSync, readFileSync, readdirSync, type Dirent } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Test } from 'tap';
+import { cgroupDirsNamed } from '../../helpers/procscan.js';
 
 export interface EngineLeaks {
   state: string[];
@@ -19,27 +20,6 @@ function read(p: string): string {
   } catch {
     return '';
   }
-}
-
-/** Cgroup dirs (any hierarchy, up to 6 levels down) whose name contains the id. */
-export function cgroupsNaming(id: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory()) continue;
-      const p = join(dir, e.name);
-      if (e.name.includes(id)) found.push(p);
-      if (depth < 6) walk(p, depth + 1);
-    }
-  };
-  walk('/sys/fs/cgroup', 0);
-  return found.sort();
 }
 
 /** Live processes whose command line or cgroup names the id. */
@@ -60,7 +40,7 @@ export function processesNaming(id: string): string[] {
 export function findLeaks(id: string, stateDirs: string[]): EngineLeaks {
   return {
     state: stateDirs.map((d) => join(d, id)).filter((p) => existsSync(p)),
-    cgroups: cgroupsNaming(id),
+    cgroups: cgroupDirsNamed([id]),
     mounts: read('/proc/self/mountinfo').split('\n').filter((l) => l.includes(id)),
     processes: processesNaming(id),
   };
