@@ -55,7 +55,8 @@ enum plan_op {
 	OP_TMPCOPYUP = 44,
 	OP_MEMPOLICY = 45,
 	OP_PROC_WRITE = 46,
-	OP_MAX = 46
+	OP_CGROUP_JOIN = 47,
+	OP_MAX = 47
 };
 
 #endif

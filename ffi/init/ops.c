@@ -1279,6 +1279,29 @@ static int op_pdeathsig(const struct rec *r)
 	return 0;
 }
 
+/* ints: fds of v1 "tasks" files (opened by the parent), strs: their paths for errors. Writing
+ * "0" moves the calling thread, which the kernel does without the global threadgroup lock and
+ * so without the RCU grace period a cgroup.procs write waits for; tsrun-init is single-threaded,
+ * so the thread is the process. */
+static int op_cgroup_join(const struct rec *r)
+{
+	unsigned i;
+
+	NEED(r->nint, r->nint);
+	for (i = 0; i < r->nint; i++) {
+		int fd = (int)I(i);
+		ssize_t n;
+
+		do
+			n = write(fd, "0", 1);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return fail(errno, "%s", S(i));
+		close(fd);
+	}
+	return 0;
+}
+
 typedef int (*op_fn)(const struct rec *);
 
 static const op_fn ops[OP_MAX + 1] = {
@@ -1294,6 +1317,7 @@ static const op_fn ops[OP_MAX + 1] = {
 	[OP_TMPCOPYUP] = op_tmpcopyup,
 	[OP_MEMPOLICY] = op_mempolicy,
 	[OP_PROC_WRITE] = op_proc_write,
+	[OP_CGROUP_JOIN] = op_cgroup_join,
 	[OP_MKDIR] = op_mkdir,
 	[OP_MKNOD] = op_mknod,
 	[OP_SYMLINK] = op_symlink,

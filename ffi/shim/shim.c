@@ -170,9 +170,61 @@ static int child_main(void *p)
 
 #define CHILD_STACK (64 * 1024)
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+struct clone3_args {
+	unsigned long long flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+		set_tid, set_tid_size, cgroup;
+};
+
+/*
+ * clone3(), which glibc does not wrap: the child starts on its own stack and calls fn(arg),
+ * which must not return (child() ends in execveat or exit_group). Used for CLONE_INTO_CGROUP:
+ * the child is born in its cgroup2 cgroup, so no migration (and no wait for the RCU grace
+ * period that the first write to a cgroup.procs file costs) is needed.
+ */
+static long clone3_on_stack(struct clone3_args *args, int (*fn)(void *), void *arg)
+{
+#if defined(__x86_64__)
+	register long r8 __asm__("r8") = (long)fn;
+	register long r9 __asm__("r9") = (long)arg;
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %%r9, %%rdi\n\t"
+			 "call *%%r8\n\t"
+			 "mov %%eax, %%edi\n\t"
+			 "mov $231, %%eax\n\t" /* exit_group, never reached */
+			 "syscall\n\t"
+			 "1:\n\t"
+			 : "=a"(ret)
+			 : "0"((long)SYS_clone3), "D"(args), "S"(sizeof *args), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	if (ret < 0) {
+		errno = (int)-ret;
+		return -1;
+	}
+	return ret;
+#else
+	(void)args;
+	(void)fn;
+	(void)arg;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* cgroup_fd >= 0: a cgroup2 directory the child is created in (CLONE_INTO_CGROUP); -ENOSYS,
+ * -E2BIG or -EINVAL then mean the kernel cannot do that, and the caller places it itself. */
 int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 		unsigned long clone_flags, const int *keep_fds, int nkeep,
-		const long *rlimits, int nrl) /* nrl = number of triples */
+		const long *rlimits, int nrl, /* nrl = number of triples */
+		int cgroup_fd)
 {
 	int pfd[2], err = 0, status, *keep, exefd;
 	struct child_args a;
@@ -221,7 +273,17 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 	 */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = clone(child_main, stack + CHILD_STACK, (int)((clone_flags & ~0xffUL) | CLONE_VM | CLONE_VFORK | SIGCHLD), &a);
+	if (cgroup_fd >= 0) {
+		struct clone3_args ca = {
+			.flags = (clone_flags & ~0xffULL) | CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.stack = (unsigned long long)(unsigned long)stack,
+			.stack_size = CHILD_STACK,
+			.cgroup = (unsigned long long)cgroup_fd,
+		};
+		pid = clone3_on_stack(&ca, child_main, &a);
+	} else
+		pid = clone(child_main, stack + CHILD_STACK, (int)((clone_flags & ~0xffUL) | CLONE_VM | CLONE_VFORK | SIGCHLD), &a);
 	err = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	munmap(stack, CHILD_STACK);

@@ -1,7 +1,8 @@
 // The cgroup interface the lifecycle uses. Plain fs, no work at import.
 export type { CgroupHandle, CgroupMode } from './paths.js';
 export { detectMode, resolveCgroup } from './paths.js';
-export { createCgroup, addProcess, destroyCgroup, freeze, thaw, isFrozen, pids, oomEvents } from './manage.js';
+export type { CgroupEntry } from './manage.js';
+export { createCgroup, addProcess, openEntry, destroyCgroup, freeze, thaw, isFrozen, pids, oomEvents } from './manage.js';
 export { applyResources } from './resources.js';
 export type { RuncStats } from './stats.js';
 export { stats, statsToJSON } from './stats.js';

@@ -147,6 +147,63 @@ export function addProcess(h: CgroupHandle, pid: number): void {
   }
 }
 
+/**
+ * How a process about to be spawned enters the cgroup without anyone writing its pid to a
+ * cgroup.procs file: such a write takes the kernel's global threadgroup lock, whose first
+ * writer waits for an RCU grace period (6–15 ms on this kind of host). The child is created in
+ * the cgroup2 cgroup (clone3 CLONE_INTO_CGROUP into `intoFd`) and moves itself into each v1
+ * hierarchy by writing "0" to its `tasks` file, which moves only the calling thread and skips
+ * that lock.
+ */
+export interface CgroupEntry {
+  /** The cgroup2 directory (O_DIRECTORY fd) to clone into, if the host has one. */
+  intoFd?: number;
+  /** The v1 `tasks` files, opened for writing, for the child to write "0" to. */
+  tasks: { fd: number; path: string }[];
+  /** Fallback where the kernel cannot clone into a cgroup: writes pid to the cgroup2 cgroup.procs. */
+  addToV2(pid: number): void;
+  /** Closes this process's copies of the fds. */
+  close(): void;
+}
+
+// open(2) flags, spelled out: node:fs has no O_CLOEXEC.
+const O_WRONLY = 1;
+const O_DIRECTORY = 0o200000;
+const O_CLOEXEC = 0o2000000;
+
+export function openEntry(h: CgroupHandle): CgroupEntry {
+  const l = layout(h);
+  const fds: number[] = [];
+  const close = (): void => {
+    for (const fd of fds.splice(0)) fs.closeSync(fd);
+  };
+  const open = (file: string, flags: number): number => {
+    try {
+      const fd = fs.openSync(file, flags);
+      fds.push(fd);
+      return fd;
+    } catch (e) {
+      close();
+      throw new CgroupError(`join ${dirname(file)}: ${describeError(e)}`, errnoCode(e));
+    }
+  };
+  const v1Dirs = [...new Set([...l.v1.values()].map((e) => e.dir))];
+  const tasks = v1Dirs.map((d) => {
+    const path = join(d, 'tasks');
+    return { fd: open(path, O_WRONLY | O_CLOEXEC), path };
+  });
+  const v2 = l.v2;
+  const intoFd = v2 ? open(v2.dir, O_DIRECTORY | O_CLOEXEC) : undefined;
+  return {
+    intoFd,
+    tasks,
+    addToV2: (pid) => {
+      if (v2) writeFile(join(v2.dir, 'cgroup.procs'), String(pid));
+    },
+    close,
+  };
+}
+
 /** All processes in the cgroup and the cgroups below it. */
 export function pids(h: CgroupHandle): number[] {
   const dir = procsDir(layout(h));

@@ -10,7 +10,7 @@ import { loadConfig } from '../spec/load-config.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { loadNative, type Native } from '../shim/native.js';
-import { addProcess, applyResources, createCgroup, destroyCgroup, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { applyResources, createCgroup, openEntry, destroyCgroup, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { HostCgroupMount } from '../linux/mountinfo.js';
@@ -226,8 +226,8 @@ async function launch(
       keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : []), fifoFd, ...idmaps.fds, ...(listenerFd !== undefined ? [listenerFd] : [])],
       rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3),
       native,
+      cgroup: useCgroup ? openEntry(cgroup) : undefined,
       onSpawn: (pid) => {
-        if (useCgroup) addProcess(cgroup, pid);
         moveNetDevices(spec.linux?.netDevices, netnsPath(spec.linux?.namespaces, pid));
         fault('create:spawn');
       },

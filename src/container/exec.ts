@@ -9,7 +9,7 @@ import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.js';
-import { addProcess } from '../cgroups/index.js';
+import { openEntry } from '../cgroups/index.js';
 import { callerRlimits } from './caller-limits.js';
 import { connectConsoleSocket, connectUnixOrFail } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
@@ -90,8 +90,8 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
         keepFds: [...preserved, ...own],
         rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
         native,
-        onSpawn: (pid) => {
-          if (r.cgroup) addProcess(r.cgroup, pid);
+        cgroup: r.cgroup ? openEntry(r.cgroup) : undefined,
+        onSpawn: () => {
           fault('exec:spawn');
         },
         plan: () => buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp }),

@@ -2,13 +2,20 @@
 // answer SYNCs, follow FORKs, and turn `E <index> <errno> <detail>` into one clear error.
 import { readSync, writeSync } from 'node:fs';
 import { encodePlan, type PlanOp } from './plan.js';
+import { Op } from './ops.js';
 import { initPath } from './resources.js';
-import { errnoName, loadNative, O_CLOEXEC, type Native, type Rlimit, type WaitResult } from './native.js';
+import { errnoName, loadNative, O_CLOEXEC, SysError, type Native, type Rlimit, type WaitResult } from './native.js';
+import type { CgroupEntry } from '../cgroups/manage.js';
 
 export interface LaunchOptions {
   /** The plan, or a function building it once the init's pid is known (after onSpawn). */
   plan: readonly PlanOp[] | ((initPid: number) => readonly PlanOp[]);
-  /** Called after clone, before the plan is sent: place the init in its cgroup, write id maps. */
+  /**
+   * The cgroup the init starts in: it is cloned into the cgroup2 one and joins the v1 ones
+   * itself before its first op. Its fds are closed once the init has them.
+   */
+  cgroup?: CgroupEntry;
+  /** Called after clone, before the plan is sent: write id maps, move net devices. */
   onSpawn?: (initPid: number) => void | Promise<void>;
   /** CLONE_NEW* flags applied by clone() itself. */
   cloneFlags: number;
@@ -106,16 +113,27 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
     }
   };
   let initPid: number;
+  let intoV2 = opts.cgroup?.intoFd !== undefined;
   try {
     const path = opts.init ?? initPath();
-    initPid = native.spawn(
-      path,
-      [path, String(toInit[0]), String(fromInit[1])],
-      [],
-      opts.cloneFlags,
-      [toInit[0], fromInit[1], ...(opts.keepFds ?? [])],
-      opts.rlimits ?? [],
-    );
+    const spawn = (cgroupFd: number): number =>
+      native.spawn(
+        path,
+        [path, String(toInit[0]), String(fromInit[1])],
+        [],
+        opts.cloneFlags,
+        [toInit[0], fromInit[1], ...(opts.keepFds ?? []), ...(opts.cgroup?.tasks.map((t) => t.fd) ?? [])],
+        opts.rlimits ?? [],
+        cgroupFd,
+      );
+    try {
+      initPid = spawn(opts.cgroup?.intoFd ?? -1);
+    } catch (e) {
+      // a kernel before 5.7 (or not x86-64): clone, then write cgroup.procs
+      if (!intoV2 || !(e instanceof SysError) || !['ENOSYS', 'E2BIG', 'EINVAL'].includes(e.code)) throw e;
+      intoV2 = false;
+      initPid = spawn(-1);
+    }
   } catch (e) {
     for (const fd of [...toInit, ...fromInit]) closeFd(fd);
     throw e;
@@ -123,6 +141,7 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
     // init holds its own copies (or never came to be)
     closeFd(toInit[0]);
     closeFd(fromInit[1]);
+    opts.cgroup?.close();
   }
 
   let pid = initPid;
@@ -149,8 +168,13 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
 
   let plan: readonly PlanOp[] = [];
   try {
+    if (opts.cgroup && !intoV2) opts.cgroup.addToV2(initPid);
     await opts.onSpawn?.(initPid);
     plan = typeof opts.plan === 'function' ? opts.plan(initPid) : opts.plan;
+    const tasks = opts.cgroup?.tasks ?? [];
+    if (tasks.length) {
+      plan = [{ op: Op.CGROUP_JOIN, ints: tasks.map((t) => t.fd), strs: tasks.map((t) => t.path), what: `join cgroup ${tasks.map((t) => t.path.replace(/\/tasks$/, '')).join(', ')}` }, ...plan];
+    }
     try {
       writeSync(toInit[1], encodePlan(plan));
     } catch (e) {

@@ -25,6 +25,8 @@ export interface Native {
     cloneFlags: number,
     keepFds: readonly number[],
     rlimits: readonly Rlimit[],
+    /** A cgroup2 directory fd the child is created in (clone3 CLONE_INTO_CGROUP), or -1. */
+    cgroupFd?: number,
   ): number;
   sendFd(sock: number, fd: number): void;
   /** Receives one fd (O_CLOEXEC) over a unix socket. */
@@ -106,7 +108,7 @@ async function load(): Promise<Native> {
   const libc = koffi.load('libc.so.6');
 
   const tsrunSpawn = shim.func(
-    'int tsrun_spawn(const char *path, const char **argv, const char **envp, unsigned long flags, const int *keep, int nkeep, const long *rlimits, int nrl)',
+    'int tsrun_spawn(const char *path, const char **argv, const char **envp, unsigned long flags, const int *keep, int nkeep, const long *rlimits, int nrl, int cgroup_fd)',
   );
   const tsrunSendFd = shim.func('int tsrun_send_fd(int sock, int fd)');
   const tsrunRecvFd = shim.func('int tsrun_recv_fd(int sock)');
@@ -133,7 +135,7 @@ async function load(): Promise<Native> {
   const check = (syscall: string, r: number): number => (r < 0 ? fail(syscall, koffi.errno()) : r);
 
   return {
-    spawn(path, argv, envp, cloneFlags, keepFds, rlimits) {
+    spawn(path, argv, envp, cloneFlags, keepFds, rlimits, cgroupFd = -1) {
       const rl = new BigInt64Array(rlimits.length * 3);
       rlimits.forEach(([res, soft, hard], i) => {
         rl[i * 3] = BigInt(res);
@@ -149,6 +151,7 @@ async function load(): Promise<Native> {
         keepFds.length,
         rlimits.length ? rl : null,
         rlimits.length,
+        cgroupFd,
       ) as number;
       return r < 0 ? fail('spawn ' + path, -r) : r;
     },

@@ -46,6 +46,7 @@ export const Op = {
   TMPCOPYUP: 44,
   MEMPOLICY: 45,
   PROC_WRITE: 46,
+  CGROUP_JOIN: 47,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];

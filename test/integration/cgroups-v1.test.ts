@@ -172,6 +172,42 @@ const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
 // busybox dd allocates its bs-sized buffer and fills it from /dev/zero: a memory hog in one command.
 const HOG = (mib: number) => `dd if=/dev/zero of=/dev/null bs=${mib}M count=1 2>/dev/null`;
 
+/** /proc/<pid>/cgroup as hierarchy -> path ("" is the cgroup2 one). */
+function cgroupsOf(pid: number): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').filter(Boolean)) {
+    const [, ctrls, path] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+    if (ctrls !== undefined && path !== undefined) m.set(ctrls, path);
+  }
+  return m;
+}
+
+// tsrun clones the init into the cgroup2 cgroup and lets it join the v1 ones itself (no
+// cgroup.procs write): it must still be in the container's cgroup everywhere, before start,
+// and so must a process `exec` adds.
+t.test("the init and an exec'd process are in the container's cgroup in every hierarchy", { skip }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const b = cgBundle(t, id, ['sh', '-c', 'echo started; exec sleep 1000']);
+  const inEvery = (pid: number, what: string): void => {
+    const cg = cgroupsOf(pid);
+    t.equal(cg.size, hierarchies().length, `${what}: one line per mounted hierarchy`, { cg: [...cg] });
+    t.same([...cg].filter(([, p]) => p !== cgPath(id)), [], `${what}: in ${cgPath(id)} in every hierarchy`);
+  };
+  ok(t, rt(t, ['create', '--bundle', b.dir, id]), 'create');
+  const initPid = stateOf(t, id)?.pid ?? 0;
+  inEvery(initPid, 'the waiting init');
+  t.same(procsIn(dirOf('pids', id)), [initPid], 'pids cgroup.procs lists the init');
+  ok(t, rt(t, ['start', id]), 'start');
+  const pidFile = join(b.dir, 'exec.pid');
+  ok(t, rt(t, ['exec', '-d', '--pid-file', pidFile, id, 'sleep', '1000']), 'exec -d');
+  const execPid = Number(readFileSync(pidFile, 'utf8'));
+  inEvery(execPid, "the exec'd process");
+  t.same(procsIn(dirOf('devices', id)), [initPid, execPid].sort((a, b) => a - b), 'devices cgroup.procs lists both');
+  await finish(t, id);
+  await noLeaks(t, before);
+});
+
 t.test('memory: a process allocating past memory.limit_in_bytes is OOM-killed and `events` reports it', { skip }, async (t) => {
   const before = snapshotHost(t);
   const id = uniqueId(t);

@@ -1,12 +1,13 @@
 // The parent side of the tsrun-init protocol, in this process (needs root).
 import t from 'tap';
-import { mkdtempSync, readdirSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Op } from '../../src/shim/ops.js';
 import { loadNative, AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from '../../src/shim/native.js';
 import { launchInit, InitOpError, InitExitError } from '../../src/shim/init-protocol.js';
 import type { PlanOp } from '../../src/shim/plan.js';
+import { createCgroup, destroyCgroup, openEntry, type CgroupHandle } from '../../src/cgroups/index.js';
 import { childrenOf, statusField } from './fixtures/helpers.js';
 
 const native = await loadNative();
@@ -219,4 +220,50 @@ t.test('an exec that fails before READY is reported with its index', async (t) =
     cloneFlags: 0,
   }).catch((e: unknown) => e);
   t.match(err, { index: 0, code: 'ENOENT', message: 'exec "definitely-not-here": no such file or directory' });
+});
+
+// The init is cloned into the cgroup2 cgroup (CLONE_INTO_CGROUP) and writes "0" to the v1
+// `tasks` files itself (CGROUP_JOIN, prepended to the plan): in place before its first op.
+const CG = '/sys/fs/cgroup';
+const cgSkip = !existsSync(join(CG, 'pids', 'tasks')) || !existsSync(join(CG, 'unified', 'cgroup.procs'))
+  ? 'needs the hybrid layout (v1 pids, cgroup2 at /sys/fs/cgroup/unified)' : false;
+
+t.test('cgroup: the init starts in its cgroup2 cgroup and joins the v1 ones before its first op', { skip: cgSkip }, async (t) => {
+  const name = `tsrun-shim-${process.pid}`;
+  const h: CgroupHandle = { path: `/${name}`, systemd: false, mode: 'hybrid' };
+  createCgroup(h, undefined);
+  t.teardown(() => destroyCgroup(h, { kill: true }));
+  const seen: string[] = [];
+  const plan: PlanOp[] = [
+    { op: Op.SYNC, ints: ['C'.charCodeAt(0)], what: 'sync' },
+    { op: Op.READY, what: 'ready' },
+  ];
+  const before = openFds();
+  const r = await launchInit({
+    plan,
+    cloneFlags: 0,
+    cgroup: openEntry(h),
+    onSpawn: (pid) => void seen.push(readFileSync(`/proc/${pid}/cgroup`, 'utf8')),
+    onSync: (_c, pid) => void seen.push(readFileSync(`/proc/${pid}/cgroup`, 'utf8')),
+  });
+  t.match(seen[0], new RegExp(`^0::/${name}$`, 'm'), 'in the cgroup2 cgroup from clone on');
+  t.match(seen[1], new RegExp(`^\\d+:pids:/${name}$`, 'm'), 'in the v1 pids cgroup at its first op');
+  t.match(seen[1], new RegExp(`^0::/${name}$`, 'm'));
+  t.equal(native.waitpid(r.pid, 0)?.code, 0);
+  t.same(openFds(), before, "the cgroup fds are closed in this process");
+
+  // A tasks fd that cannot be written: the op fails, naming the cgroup; the init is reaped.
+  const fd = openSync('/proc/self/stat', 'r');
+  await t.rejects(
+    launchInit({ plan, cloneFlags: 0, cgroup: { tasks: [{ fd, path: '/sys/fs/cgroup/x/tasks' }], addToV2: () => undefined, close: () => closeSync(fd) } }),
+    { name: 'InitOpError', message: 'join cgroup /sys/fs/cgroup/x: bad file descriptor', index: 0 },
+  );
+  // An fd that is no cgroup2 directory: clone3 refuses it, and nothing is left.
+  const tmp = openSync(tmpdir(), 'r');
+  await t.rejects(
+    launchInit({ plan, cloneFlags: 0, cgroup: { intoFd: tmp, tasks: [], addToV2: () => undefined, close: () => closeSync(tmp) } }),
+    { code: 'EBADF' },
+  );
+  t.same(openFds(), before, 'no fd left after the failures');
+  t.same(childrenOf(process.pid), [], 'no child left');
 });
