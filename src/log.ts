@@ -1,6 +1,6 @@
 // The logger behind --log/--log-format/--debug. Lines are written synchronously (a command may
 // exit right after logging): logrus text `time="…" level=… msg="…"` or JSON {"level","msg","time"}.
-import * as fs from 'node:fs';
+import { fs } from './io.js';
 import type { Logger, LogLevel } from './cli/context.js';
 
 export interface LogOptions {

@@ -1,5 +1,5 @@
 // The global flags (before the command name), parsed by hand: this runs on every invocation.
-import * as path from 'node:path';
+import { path } from '../io.js';
 import { UsageError } from '../errors.js';
 import { honorsXdgRuntimeDir } from '../container/rootless.js';
 import { parseFlags } from './flags.js';
@@ -37,6 +37,14 @@ export function defaultRoot(): string {
   return uid === 0 ? '/run/tsrun' : `/run/user/${uid}/tsrun`;
 }
 
+/** path.resolve(root), without loading node:path for the usual absolute, normal path. */
+function resolveRoot(root: string): string {
+  const normal = root.startsWith('/') && !root.includes('//') && !root.includes('/./') && !root.includes('/../') &&
+    !root.endsWith('/.') && !root.endsWith('/..');
+  if (!normal) return path.resolve(root);
+  return root.length > 1 && root.endsWith('/') ? root.slice(0, -1) : root;
+}
+
 export function parseGlobals(argv: readonly string[]): Globals {
   const p = parseFlags({ name: '', flags: GLOBAL_FLAGS, haltAfter: 1 }, argv);
   const f = p.flags;
@@ -46,7 +54,7 @@ export function parseGlobals(argv: readonly string[]): Globals {
   if (rl !== 'true' && rl !== 'false' && rl !== 'auto') throw new UsageError(`invalid --rootless value "${rl}": use 'true', 'false' or 'auto'`);
   const root = (f.root as string | undefined) ?? defaultRoot();
   return {
-    root: path.resolve(root),
+    root: resolveRoot(root),
     log: f.log as string | undefined,
     logFormat: format,
     debug: f.debug === true,

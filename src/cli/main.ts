@@ -1,6 +1,5 @@
 // The command line: global flags and the command name are parsed by hand, then only that
 // command's parser and code are loaded. Every error ends here, printed as one line.
-import * as fs from 'node:fs';
 import { TsrunError, UsageError, describeError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Ctx, Logger } from './context.js';
@@ -9,6 +8,7 @@ import { defaultRoot, parseGlobals } from './globals.js';
 import { COMMANDS, type CommandDef, type ParsedArgs } from './table.js';
 import { out } from './output.js';
 import { trace } from '../trace.js';
+import { writeText } from '../io.js';
 
 function arity(def: CommandDef, n: number): void {
   if (n >= def.minArgs && n <= def.maxArgs) return;
@@ -19,7 +19,7 @@ function arity(def: CommandDef, n: number): void {
 }
 
 async function showCommandHelp(def: CommandDef): Promise<number> {
-  out((await import('./help.js')).commandHelp(def));
+  await out((await import('./help.js')).commandHelp(def));
   return 0;
 }
 
@@ -33,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     debug = g.debug;
     log = createLogger({ file: g.log, format: g.logFormat, debug: g.debug });
     if (g.version) {
-      out(await (await import('./version.js')).fullVersionText());
+      await out(await (await import('./version.js')).fullVersionText());
       return 0;
     }
     let name = g.command;
@@ -47,7 +47,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
     }
     if (name === undefined) {
-      out((await import('./help.js')).topLevelHelp(defaultRoot()));
+      await out((await import('./help.js')).topLevelHelp(defaultRoot()));
       return 0;
     }
     const def = COMMANDS.get(name);
@@ -66,7 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     trace(`${def.name}: module loaded`);
     return await mod.default(ctx, args);
   } catch (e) {
-    return report(e, where, log, debug);
+    return await report(e, where, log, debug);
   }
 }
 
@@ -75,18 +75,18 @@ function printableId(id: string): string {
   return /^[\x21-\x7e]+$/.test(id) ? id : JSON.stringify(id);
 }
 
-function report(e: unknown, where: string, log: Logger | undefined, debug: boolean): number {
+async function report(e: unknown, where: string, log: Logger | undefined, debug: boolean): Promise<number> {
   const msg = describeError(e);
   const line = (where ? `${where}: ${msg}` : msg).replace(/[\r\n]+/g, ' ');
-  fs.writeSync(2, `tsrun: ${line}\n`);
+  await writeText(2, `tsrun: ${line}\n`);
   if (log?.toFile) log.error(line);
   if (debug && !(e instanceof UsageError)) {
     const stack = e instanceof Error && e.stack ? e.stack : String(e);
     if (log?.toFile) log.debug(stack);
-    else fs.writeSync(2, `${stack}\n`);
+    else await writeText(2, `${stack}\n`);
     if (e instanceof TsrunError && e.cause instanceof Error && e.cause.stack) {
       if (log?.toFile) log.debug(`caused by: ${e.cause.stack}`);
-      else fs.writeSync(2, `caused by: ${e.cause.stack}\n`);
+      else await writeText(2, `caused by: ${e.cause.stack}\n`);
     }
   }
   return 1;

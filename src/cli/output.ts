@@ -1,13 +1,6 @@
-// Synchronous stdout: a command may call process.exit right after printing.
-import * as fs from 'node:fs';
+// A command's output on stdout; done once written (a command may exit right after).
+import { writeText } from '../io.js';
 
-export function out(text: string): void {
-  let buf = Buffer.from(text);
-  while (buf.length) {
-    try {
-      buf = buf.subarray(fs.writeSync(1, buf));
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
-    }
-  }
+export async function out(text: string): Promise<void> {
+  await writeText(1, text);
 }

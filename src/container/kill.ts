@@ -2,7 +2,7 @@
 // a signal to the init, or with --all to every process of the container's cgroup.
 import { TsrunError } from '../errors.js';
 import type { ContainerRecord } from './record.js';
-import { currentStatus, isAlive } from './status.js';
+import { currentStatusAsync } from './status.js';
 
 // Linux x86-64/arm64 numbering.
 const SIGNALS: Record<string, number> = {
@@ -48,12 +48,12 @@ export function signalPid(pid: number, sig: number): void {
  * with `all`, every process in its cgroup (frozen meanwhile so nothing forks past us).
  */
 export async function killContainer(r: ContainerRecord, sig: number, all = false): Promise<void> {
-  if (currentStatus(r) === 'stopped') throw new TsrunError('container not running');
+  // Not stopped: the pid is alive and still the init that started at r.pidStartTime.
+  if ((await currentStatusAsync(r)) === 'stopped') throw new TsrunError('container not running');
   if (all && r.cgroup) {
     await signalCgroup(r.cgroup, sig);
     return;
   }
-  if (!isAlive(r.pid, r.pidStartTime)) throw new TsrunError('container not running');
   try {
     process.kill(r.pid, sig);
   } catch (e) {

@@ -1,7 +1,7 @@
 // Whether tsrun runs rootless, decided the way runc decides it. Rootless is not only "not
 // root": rootless podman runs the runtime as uid 0 of its own user namespace (no --root given,
 // XDG_RUNTIME_DIR set), and the host's /run and cgroup trees are then out of reach.
-import * as fs from 'node:fs';
+import { fs } from '../io.js';
 
 /** True inside a user namespace other than the initial one (runc's userns.RunningInUserNS). */
 export function inUserNamespace(): boolean {

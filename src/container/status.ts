@@ -1,6 +1,6 @@
 // A container's live status, derived from its record and /proc: a pid that is gone, a zombie,
 // or a different process that reuses the pid (another start time) means `stopped`.
-import * as fs from 'node:fs';
+import { fs, readText } from '../io.js';
 import type { State, Status } from '../spec/types.js';
 import type { ContainerRecord } from './record.js';
 
@@ -17,12 +17,24 @@ export interface ProcStat {
 /** Fields of /proc/<pid>/stat, or undefined when there is no such process. */
 export function readProcStat(pid: number): ProcStat | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  let text: string;
   try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
   } catch {
     return undefined;
   }
+}
+
+/** readProcStat() without node:fs under bun (for `state` and `kill`). */
+export async function readProcStatAsync(pid: number): Promise<ProcStat | undefined> {
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    return parseProcStat(await readText(`/proc/${pid}/stat`));
+  } catch {
+    return undefined;
+  }
+}
+
+function parseProcStat(text: string): ProcStat | undefined {
   // comm (field 2) may contain spaces and parentheses: the fields resume after the last ')'.
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3.
@@ -43,7 +55,15 @@ export function isAlive(pid: number, startTime: number): boolean {
 }
 
 export function currentStatus(r: ContainerRecord): Status {
-  const st = readProcStat(r.pid);
+  return statusOf(r, readProcStat(r.pid));
+}
+
+export async function currentStatusAsync(r: ContainerRecord): Promise<Status> {
+  return statusOf(r, await readProcStatAsync(r.pid));
+}
+
+/** The status of a container whose init has this stat (undefined: no such process). */
+function statusOf(r: ContainerRecord, st: ProcStat | undefined): Status {
   if (st === undefined || st.state === 'Z' || st.state === 'X' || st.startTime !== r.pidStartTime) return 'stopped';
   // A `start` killed after it woke the init but before it saved "running": the init has exec'd
   // the container's process since, so it is no longer tsrun-init.

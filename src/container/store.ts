@@ -1,8 +1,7 @@
 // The state store: <root>/<id>/state.json, one directory per container (mode 0700; the root
 // 0711 like runc). state.json is replaced atomically, so a reader never sees half a record.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { TsrunError, errnoCode } from '../errors.js';
+import { fs, path, readText } from '../io.js';
 import { validateId } from '../spec/ids.js';
 import type { ContainerRecord } from './record.js';
 
@@ -52,13 +51,29 @@ function isRecord(v: unknown, id: string): v is ContainerRecord {
     typeof r.bundle === 'string' && typeof r.pidStartTime === 'number';
 }
 
+function readFailed(id: string, e: unknown): undefined {
+  if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
+  throw new TsrunError(`cannot read the state of container ${id}`, { cause: e });
+}
+
+function parseRecord(id: string, file: string, text: string): ContainerRecord {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new TsrunError(`the state of container ${id} is corrupt (${file}): ${(e as Error).message}`);
+  }
+  if (!isRecord(v, id)) throw new TsrunError(`the state of container ${id} is corrupt (${file}): not a container record`);
+  return v;
+}
+
 export class Store {
   constructor(readonly root: string) {}
 
   /** <root>/<id>, after checking the id. */
   dir(id: string): string {
     checkId(id);
-    return path.join(this.root, id);
+    return this.root.endsWith('/') ? this.root + id : `${this.root}/${id}`;
   }
 
   /** Creates <root>/<id> exclusively: a second create of the same id fails. */
@@ -80,22 +95,32 @@ export class Store {
 
   /** The record, or undefined when the container does not exist. */
   tryLoad(id: string): ContainerRecord | undefined {
-    const file = path.join(this.dir(id), STATE_FILE);
+    const file = `${this.dir(id)}/${STATE_FILE}`;
     let text: string;
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (e) {
-      if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
-      throw new TsrunError(`cannot read the state of container ${id}`, { cause: e });
+      return readFailed(id, e);
     }
-    let v: unknown;
+    return parseRecord(id, file, text);
+  }
+
+  /** tryLoad() without node:fs under bun (for `state` and `kill`). */
+  async tryLoadAsync(id: string): Promise<ContainerRecord | undefined> {
+    const file = `${this.dir(id)}/${STATE_FILE}`;
+    let text: string;
     try {
-      v = JSON.parse(text);
+      text = await readText(file);
     } catch (e) {
-      throw new TsrunError(`the state of container ${id} is corrupt (${file}): ${(e as Error).message}`);
+      return readFailed(id, e);
     }
-    if (!isRecord(v, id)) throw new TsrunError(`the state of container ${id} is corrupt (${file}): not a container record`);
-    return v;
+    return parseRecord(id, file, text);
+  }
+
+  async loadAsync(id: string): Promise<ContainerRecord> {
+    const r = await this.tryLoadAsync(id);
+    if (!r) throw new TsrunError(`container ${id} does not exist`);
+    return r;
   }
 
   load(id: string): ContainerRecord {

@@ -110,3 +110,10 @@ t.test('kill signals: names with and without SIG, any case, numbers', async (t) 
     t.throws(() => parseSignal(s), { message: `unknown signal "${s}"` }, s);
   }
 });
+
+t.test('--root is resolved like path.resolve (node:path is loaded only for unusual paths)', async (t) => {
+  const { resolve } = await import('node:path');
+  for (const r of ['/run/tsrun', '/run/tsrun/', '/', '//x', '/a/./b', '/a/../b', 'rel', './rel/', '/a/.', '/a/..', '/a/.b/', '/a/..b']) {
+    t.equal(parseGlobals(['--root', r, 'state']).root, resolve(r), r);
+  }
+});

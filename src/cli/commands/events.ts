@@ -50,12 +50,12 @@ export default async function events(ctx: Ctx, args: ParsedArgs): Promise<number
     }
     if (r.cgroup && !once) {
       const n = oomEvents(r.cgroup);
-      if (ooms !== undefined && n > ooms) out(`${statsToJSON({ type: 'oom', id })}\n`);
+      if (ooms !== undefined && n > ooms) await out(`${statsToJSON({ type: 'oom', id })}\n`);
       ooms = n;
     }
     if (Date.now() >= nextStats) {
       const data = r.cgroup ? stats(r.cgroup) : {};
-      out(`${statsToJSON({ type: 'stats', id, data })}\n`);
+      await out(`${statsToJSON({ type: 'stats', id, data })}\n`);
       if (once) return 0;
       nextStats = Date.now() + interval;
     }

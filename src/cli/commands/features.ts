@@ -3,6 +3,6 @@ import { out } from '../output.js';
 import { featuresDocument } from '../../spec/features.js';
 
 export default async function features(_ctx: Ctx): Promise<number> {
-  out(`${JSON.stringify(featuresDocument(), null, 4)}\n`);
+  await out(`${JSON.stringify(featuresDocument(), null, 4)}\n`);
   return 0;
 }

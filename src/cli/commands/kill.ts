@@ -4,7 +4,7 @@ import { Store } from '../../container/store.js';
 import { killContainer, parseSignal } from '../../container/kill.js';
 
 export default async function kill(ctx: Ctx, args: ParsedArgs): Promise<number> {
-  const r = new Store(ctx.root).load(args._[0]!);
+  const r = await new Store(ctx.root).loadAsync(args._[0]!);
   await killContainer(r, parseSignal(args._[1] ?? 'SIGTERM'), args.flags.all === true);
   return 0;
 }

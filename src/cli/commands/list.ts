@@ -47,11 +47,11 @@ export default async function list(ctx: Ctx, args: ParsedArgs): Promise<number> 
     }
   }
   if (args.flags.quiet === true) {
-    out(states.map((s) => `${s.id}\n`).join(''));
+    await out(states.map((s) => `${s.id}\n`).join(''));
   } else if (format === 'json') {
-    out(`${JSON.stringify(states)}\n`);
+    await out(`${JSON.stringify(states)}\n`);
   } else {
-    out(table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
+    await out(table([['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
       ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner])]));
   }
   return 0;

@@ -31,13 +31,13 @@ export default async function ps(ctx: Ctx, args: ParsedArgs): Promise<number> {
   const r = new Store(ctx.root).load(args._[0]!);
   const pids = await containerPids(r);
   if (format === 'json') {
-    out(`${JSON.stringify(pids)}\n`);
+    await out(`${JSON.stringify(pids)}\n`);
     return 0;
   }
   const psArgs = args._.length > 1 ? args._.slice(1) : ['-ef'];
   const res = spawnSync('ps', psArgs, { encoding: 'utf8' });
   if (res.error) throw new TsrunError('ps', { cause: res.error });
   if (res.status !== 0) throw new TsrunError(`ps ${psArgs.join(' ')}: exit status ${res.status}: ${(res.stderr || res.stdout).trim()}`);
-  out(filterPs(res.stdout, new Set(pids)));
+  await out(filterPs(res.stdout, new Set(pids)));
   return 0;
 }
