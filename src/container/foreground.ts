@@ -1,6 +1,5 @@
 // A container process in the foreground (`run`, `exec`): forward signals, proxy the terminal,
 // wait for the exit status.
-import * as tty from 'node:tty';
 import type { Native } from '../shim/native.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGWINCH'];
@@ -46,6 +45,8 @@ export async function waitForeground(f: Foreground): Promise<number> {
 }
 
 function proxyTerminal(master: number): Promise<void> {
+  // node:tty (and the stream machinery, ~1 ms) only for a terminal.
+  const tty = process.getBuiltinModule('node:tty');
   const input = new tty.ReadStream(master);
   const output = new tty.WriteStream(master);
   if (process.stdin.isTTY) process.stdin.setRawMode(true);

@@ -1,6 +1,5 @@
 // Writes the uid/gid maps of a new user namespace, as the parent of its first process.
 import * as fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import type { IDMapping } from '../spec/types.js';
 import { formatIdMap } from '../linux/namespaces-plan.js';
 
@@ -24,7 +23,8 @@ export function writeIdMaps(pid: number, uid: IDMapping[] | undefined, gid: IDMa
   for (const [tool, maps] of [['newuidmap', uid], ['newgidmap', gid]] as const) {
     if (!maps?.length) continue;
     const args = [String(pid), ...maps.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
-    const r = spawnSync(tool, args, { encoding: 'utf8' });
+    // node:child_process on use: only multi-range mappings need newuidmap (~1 ms to load).
+    const r = process.getBuiltinModule('node:child_process').spawnSync(tool, args, { encoding: 'utf8' });
     if (r.error) throw new Error(`${tool}: ${r.error.message}`);
     if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')}: ${(r.stderr || '').trim() || `exit status ${r.status}`}`);
   }

@@ -13,13 +13,15 @@ let cached: Koffi | undefined;
 export function koffi(): Koffi {
   if (cached) return cached;
   const direct = join(libDir(), 'koffi', 'linux_x64', 'koffi.node');
-  const req = createRequire(import.meta.url);
   if (existsSync(direct)) {
-    cached = req(direct) as Koffi;
+    // process.dlopen: ~0.4 ms less than require() of the same file under bun.
+    const mod = { exports: {} as Koffi };
+    process.dlopen(mod, direct);
+    cached = mod.exports;
   } else {
     // Running from the sources without `make build`: the package itself.
     (process as { resourcesPath?: string }).resourcesPath = libDir();
-    const mod = req('koffi') as Koffi & { default?: Koffi };
+    const mod = createRequire(import.meta.url)('koffi') as Koffi & { default?: Koffi };
     cached = mod.default ?? mod;
   }
   return cached;
