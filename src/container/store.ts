@@ -158,7 +158,20 @@ export class Store {
 
   /** Removes <root>/<id> and everything in it; a missing directory is fine. */
   remove(id: string): void {
-    fs.rmSync(this.dir(id), { recursive: true, force: true });
+    const dir = this.dir(id);
+    // What is usually in it, without a directory walk; anything else through rmSync.
+    for (const name of [STATE_FILE, '.lock', 'exec.fifo']) {
+      try {
+        fs.unlinkSync(`${dir}/${name}`);
+      } catch {
+        // absent
+      }
+    }
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Ids of the containers that have a state.json, sorted. */

@@ -1,8 +1,7 @@
 // bpf(2) for cgroup device programs: load, query, attach, detach (koffi over libc's syscall()).
 // koffi is only required when a program is loaded, and synchronously: the cgroup code is synchronous.
 import * as fs from 'node:fs';
-import { constants } from 'node:os';
-import { SysError } from './native.js';
+import { ENOSPC, SysError } from './native.js';
 import { koffi as loadKoffi } from './koffi.js';
 
 const BPF_PROG_LOAD = 5;
@@ -177,7 +176,7 @@ function load(): Bpf {
           attr.writeUInt32LE(size, 24);
           const [, e] = bpf(BPF_PROG_QUERY, attr);
           const count = attr.readUInt32LE(24);
-          if (e === constants.errno.ENOSPC) {
+          if (e === ENOSPC) {
             size = Math.max(count, size * 2);
             continue;
           }
@@ -190,7 +189,7 @@ function load(): Bpf {
           ids.free();
         }
       }
-      return fail('BPF_PROG_QUERY', constants.errno.ENOSPC, ' (the list of programs kept growing)');
+      return fail('BPF_PROG_QUERY', ENOSPC, ' (the list of programs kept growing)');
     },
 
     programFd(id) {

@@ -1,5 +1,4 @@
 // Typed bindings to libtsrun-shim.so (ffi/PLAN.md) and libc, through koffi (src/shim/koffi.ts).
-import { constants } from 'node:os';
 import { shimPath } from './resources.js';
 import { koffi as loadKoffi } from './koffi.js';
 
@@ -61,11 +60,17 @@ export const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
 export const SOCK_CLOEXEC = O_CLOEXEC;
 
-const errnoNames: Record<number, string> = Object.fromEntries(
-  Object.entries(constants.errno).map(([k, v]) => [v, k]),
-);
+// Linux errno values the FFI code tests for (the same on x86-64 and arm64).
+export const EINTR = 4;
+export const EFAULT = 14;
+export const ENOSPC = 28;
+export const ENAMETOOLONG = 36;
 
+let errnoNames: Record<number, string> | undefined;
+
+/** "ENOENT" for 2; node:os (which has the table) is loaded on the first call. */
 export function errnoName(errno: number): string {
+  errnoNames ??= Object.fromEntries(Object.entries(process.getBuiltinModule('node:os').constants.errno).map(([k, v]) => [v, k]));
   return errnoNames[errno] ?? `errno ${errno}`;
 }
 
@@ -177,7 +182,7 @@ async function load(): Promise<Native> {
       const st = new Int32Array(1);
       for (;;) {
         const r = cWaitpid(pid, st, options) as number;
-        if (r < 0 && koffi.errno() === constants.errno.EINTR) continue;
+        if (r < 0 && koffi.errno() === EINTR) continue;
         check('waitpid', r);
         return r === 0 ? null : decodeStatus(r, st[0]!);
       }
@@ -201,7 +206,7 @@ async function load(): Promise<Native> {
               if (again > 0) return resolve(decodeStatus(again, st[0]!));
               if (again === 0) return once();
               const e = koffi.errno();
-              if (e === constants.errno.EINTR) return once();
+              if (e === EINTR) return once();
               return reject(new SysError('waitpid', e, strerror(e)));
             }
             resolve(decodeStatus(r, st[0]!));
@@ -218,7 +223,7 @@ async function load(): Promise<Native> {
     },
     connectUnix(path) {
       const name = Buffer.from(path);
-      if (name.length >= 108) fail('connect ' + path, constants.errno.ENAMETOOLONG);
+      if (name.length >= 108) fail('connect ' + path, ENAMETOOLONG);
       const addr = Buffer.alloc(110);
       addr.writeUInt16LE(AF_UNIX, 0);
       name.copy(addr, 2);

@@ -1,7 +1,6 @@
 // Where tsrun's support files live (tsrun-init, libtsrun-shim.so, koffi's native module).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 let cached: string | undefined;
 
@@ -21,7 +20,7 @@ export function libDir(): string {
     return (cached = resolve(found ?? candidates[0]!));
   }
   // src/shim/resources.ts -> <repo>/build/lib/tsrun
-  const here = dirname(fileURLToPath(import.meta.url));
+  const here = dirname(process.getBuiltinModule('node:url').fileURLToPath(import.meta.url));
   return (cached = resolve(here, '..', '..', 'build', 'lib', 'tsrun'));
 }
 
