@@ -23,6 +23,7 @@ interface BunFile {
 }
 interface BunRuntime {
   file(path: string): BunFile;
+  mmap(path: string): Uint8Array;
   write(dest: BunFile, data: string): Promise<number>;
   stdout: BunFile;
   stderr: BunFile;
@@ -31,8 +32,16 @@ const bun = (globalThis as { Bun?: BunRuntime }).Bun;
 
 /** A whole file as text; rejects with the errno error (`code` ENOENT, ...) like node:fs. */
 export async function readText(file: string): Promise<string> {
-  if (bun) return bun.file(file).text();
-  return fs.readFileSync(file, 'utf8');
+  if (!bun) return fs.readFileSync(file, 'utf8');
+  // A regular file is mapped, at once: the first Bun.file read costs ~0.4 ms (a thread pool).
+  // Files mmap refuses (empty ones, procfs: EINVAL, ENODEV) take the Bun.file way.
+  try {
+    return new TextDecoder().decode(bun.mmap(file));
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== 'EINVAL' && code !== 'ENODEV') throw e;
+  }
+  return bun.file(file).text();
 }
 
 /** Writes all of `text` to stdout (1) or stderr (2); done when it has been written. */
