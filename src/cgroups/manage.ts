@@ -169,6 +169,11 @@ export interface CgroupEntry {
   tasks: { fd: number; path: string }[];
   /** Fallback where the kernel cannot clone into a cgroup: writes pid to the cgroup2 cgroup.procs. */
   addToV2(pid: number): void;
+  /**
+   * The same fallback done by the process itself: the cgroup2 cgroup.procs opened for writing
+   * (writing "0" moves the writer's whole process; undefined without a cgroup2 hierarchy).
+   */
+  openV2Procs(): { fd: number; path: string } | undefined;
   /** Closes this process's copies of the fds. */
   close(): void;
 }
@@ -206,6 +211,11 @@ export function openEntry(h: CgroupHandle): CgroupEntry {
     tasks,
     addToV2: (pid) => {
       if (v2) writeFile(join(v2.dir, 'cgroup.procs'), String(pid));
+    },
+    openV2Procs: () => {
+      if (!v2) return undefined;
+      const path = join(v2.dir, 'cgroup.procs');
+      return { fd: open(path, O_WRONLY | O_CLOEXEC), path };
     },
     close,
   };

@@ -91,6 +91,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
         rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
         native,
         cgroup: r.cgroup ? openEntry(r.cgroup) : undefined,
+        joinAfterFork: true,
         onSpawn: () => {
           fault('exec:spawn');
         },

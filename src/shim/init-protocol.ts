@@ -15,6 +15,12 @@ export interface LaunchOptions {
    * itself before its first op. Its fds are closed once the init has them.
    */
   cgroup?: CgroupEntry;
+  /**
+   * Join the v1 cgroups (and, where the clone into the cgroup2 one was refused, that one too)
+   * right after the plan's last FORK rather than first: only the process that goes on to exec
+   * enters, as with runc's exec, so a container at its pids.max can still be exec'd into.
+   */
+  joinAfterFork?: boolean;
   /** Called after clone, before the plan is sent: write id maps, move net devices. */
   onSpawn?: (initPid: number) => void | Promise<void>;
   /** CLONE_NEW* flags applied by clone() itself. */
@@ -100,6 +106,20 @@ function describeExit(st: WaitResult | null): string {
   return `tsrun-init was killed by signal ${st.signal}`;
 }
 
+/** The plan with a CGROUP_JOIN of these files first, or right after its last FORK. */
+function withCgroupJoin(plan: readonly PlanOp[], files: readonly { fd: number; path: string }[], afterFork: boolean): PlanOp[] {
+  const dirs = files.map((f) => f.path.replace(/\/(tasks|cgroup\.procs)$/, ''));
+  const join: PlanOp = { op: Op.CGROUP_JOIN, ints: files.map((f) => f.fd), strs: files.map((f) => f.path), what: `join cgroup ${dirs.join(', ')}` };
+  let at = 0;
+  if (afterFork) plan.forEach((op, i) => { if (op.op === Op.FORK) at = i + 1; });
+  return [...plan.slice(0, at), join, ...plan.slice(at)];
+}
+
+const E2BIG = 7;
+const EAGAIN = 11;
+const EINVAL = 22;
+const ENOSYS = 38;
+
 export async function launchInit(opts: LaunchOptions): Promise<Launched> {
   const native = opts.native ?? (await loadNative());
   const toInit = native.pipe2(O_CLOEXEC);
@@ -113,7 +133,9 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
     }
   };
   let initPid: number;
-  let intoV2 = opts.cgroup?.intoFd !== undefined;
+  const cg = opts.cgroup;
+  let intoV2 = cg?.intoFd !== undefined;
+  let joins = cg?.tasks ?? [];
   try {
     const path = opts.init ?? initPath();
     const spawn = (cgroupFd: number): number =>
@@ -122,16 +144,19 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
         [path, String(toInit[0]), String(fromInit[1])],
         [],
         opts.cloneFlags,
-        [toInit[0], fromInit[1], ...(opts.keepFds ?? []), ...(opts.cgroup?.tasks.map((t) => t.fd) ?? [])],
+        [toInit[0], fromInit[1], ...(opts.keepFds ?? []), ...joins.map((j) => j.fd)],
         opts.rlimits ?? [],
         cgroupFd,
       );
     try {
-      initPid = spawn(opts.cgroup?.intoFd ?? -1);
+      initPid = spawn(cg?.intoFd ?? -1);
     } catch (e) {
-      // a kernel before 5.7 (or not x86-64): clone, then write cgroup.procs
-      if (!intoV2 || !(e instanceof SysError) || !['ENOSYS', 'E2BIG', 'EINVAL'].includes(e.code)) throw e;
+      // A kernel before 5.7 (or not x86-64), or a cgroup at its pids.max (a fork into it fails
+      // where a migration is allowed): clone outside, then move into the cgroup2 cgroup.
+      if (!cg || !intoV2 || !(e instanceof SysError) || ![ENOSYS, E2BIG, EINVAL, EAGAIN].includes(e.errno)) throw e;
       intoV2 = false;
+      const procs = opts.joinAfterFork ? cg.openV2Procs() : undefined;
+      if (procs) joins = [...joins, procs];
       initPid = spawn(-1);
     }
   } catch (e) {
@@ -141,7 +166,7 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
     // init holds its own copies (or never came to be)
     closeFd(toInit[0]);
     closeFd(fromInit[1]);
-    opts.cgroup?.close();
+    cg?.close();
   }
 
   let pid = initPid;
@@ -168,13 +193,10 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
 
   let plan: readonly PlanOp[] = [];
   try {
-    if (opts.cgroup && !intoV2) opts.cgroup.addToV2(initPid);
+    if (cg && !intoV2 && !opts.joinAfterFork) cg.addToV2(initPid);
     await opts.onSpawn?.(initPid);
     plan = typeof opts.plan === 'function' ? opts.plan(initPid) : opts.plan;
-    const tasks = opts.cgroup?.tasks ?? [];
-    if (tasks.length) {
-      plan = [{ op: Op.CGROUP_JOIN, ints: tasks.map((t) => t.fd), strs: tasks.map((t) => t.path), what: `join cgroup ${tasks.map((t) => t.path.replace(/\/tasks$/, '')).join(', ')}` }, ...plan];
-    }
+    if (joins.length) plan = withCgroupJoin(plan, joins, opts.joinAfterFork === true);
     try {
       writeSync(toInit[1], encodePlan(plan));
     } catch (e) {

@@ -208,6 +208,20 @@ t.test("the init and an exec'd process are in the container's cgroup in every hi
   await noLeaks(t, before);
 });
 
+// Like runc's exec, only the final process of exec joins the cgroup (a migration, which
+// pids.max does not refuse); the forks into the pid namespace happen before, outside.
+t.test('exec into a container at its pids.max works', { skip }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  await running(t, id, cgBundle(t, id, ['sh', '-c', 'echo started; exec sleep 1000'], { pids: { limit: 1 } }));
+  t.equal(readCg('pids', id, 'pids.current'), '1', 'the cgroup is full');
+  const e = execSh(t, id, 'echo in; exec cat /proc/self/cgroup');
+  ok(t, e, 'exec');
+  t.match(e.stdout, new RegExp(`^in\\n(?:.*\\n)*\\d+:pids:(${cgPath(id)}|/)\\n`), "the exec'd process ran in the container's pids cgroup", { out: e.stdout });
+  await finish(t, id);
+  await noLeaks(t, before);
+});
+
 t.test('memory: a process allocating past memory.limit_in_bytes is OOM-killed and `events` reports it', { skip }, async (t) => {
   const before = snapshotHost(t);
   const id = uniqueId(t);

@@ -255,13 +255,13 @@ t.test('cgroup: the init starts in its cgroup2 cgroup and joins the v1 ones befo
   // A tasks fd that cannot be written: the op fails, naming the cgroup; the init is reaped.
   const fd = openSync('/proc/self/stat', 'r');
   await t.rejects(
-    launchInit({ plan, cloneFlags: 0, cgroup: { tasks: [{ fd, path: '/sys/fs/cgroup/x/tasks' }], addToV2: () => undefined, close: () => closeSync(fd) } }),
+    launchInit({ plan, cloneFlags: 0, cgroup: { tasks: [{ fd, path: '/sys/fs/cgroup/x/tasks' }], addToV2: () => undefined, openV2Procs: () => undefined, close: () => closeSync(fd) } }),
     { name: 'InitOpError', message: 'join cgroup /sys/fs/cgroup/x: bad file descriptor', index: 0 },
   );
   // An fd that is no cgroup2 directory: clone3 refuses it, and nothing is left.
   const tmp = openSync(tmpdir(), 'r');
   await t.rejects(
-    launchInit({ plan, cloneFlags: 0, cgroup: { intoFd: tmp, tasks: [], addToV2: () => undefined, close: () => closeSync(tmp) } }),
+    launchInit({ plan, cloneFlags: 0, cgroup: { intoFd: tmp, tasks: [], addToV2: () => undefined, openV2Procs: () => undefined, close: () => closeSync(tmp) } }),
     { code: 'EBADF' },
   );
   t.same(openFds(), before, 'no fd left after the failures');

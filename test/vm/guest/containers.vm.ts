@@ -126,6 +126,28 @@ t.test('a fork loop stops at pids.max', async (t) => {
   t.notOk(existsSync(dir), 'delete removes the cgroup');
 });
 
+// tsrun clones the init straight into the container's cgroup (CLONE_INTO_CGROUP). A cgroup at
+// its pids.max refuses that fork but not a migration, so exec then clones outside, forks into
+// the pid namespace there, and only the final process moves itself in, as with runc's exec.
+t.test('the init is born in the container cgroup; exec into a cgroup at pids.max still works', async (t) => {
+  const id = uniqueId(t);
+  const b = makeBundle(t, withResources({ pids: { limit: 1 } }));
+  const c = rt(t, ['create', '--bundle', b.dir, id]);
+  ok(t, c, 'create');
+  const init = pidOf(t, id);
+  const dir = cgroupDir(init);
+  t.same(pidsInCgroup(dir), [init], 'the waiting init is the only process of the cgroup');
+  ok(t, rt(t, ['start', id]), 'start');
+  t.ok(await waitUntil(() => readOut(c).includes('started'), { timeoutMs: 30_000 }), 'the process runs');
+  t.equal(read(dir, 'pids.current'), '1', 'the cgroup is full');
+  // No fork inside (echo is a builtin, then exec): the cgroup holds 2 processes, past pids.max.
+  const e = rt(t, ['exec', id, 'sh', '-c', 'echo in; exec cat /proc/self/cgroup']);
+  ok(t, e, 'exec');
+  // "/" when the container has its own cgroup namespace (rooted at its cgroup).
+  t.match(e.stdout, new RegExp(`^in\n0::(${dir.slice(CG.length)}|/)\n$`), "the exec'd process ran in the container cgroup", { out: e.stdout });
+  ok(t, rt(t, ['delete', '--force', id]), 'delete --force');
+});
+
 t.test('cpu.max and cpu.weight hold the configured values; update changes one half of cpu.max', async (t) => {
   const id = uniqueId(t);
   const b = makeBundle(t, withResources({ cpu: { quota: 25000, period: 50000, shares: 2048 } }));
