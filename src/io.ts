@@ -34,12 +34,13 @@ const bun = (globalThis as { Bun?: BunRuntime }).Bun;
 export async function readText(file: string): Promise<string> {
   if (!bun) return fs.readFileSync(file, 'utf8');
   // A regular file is mapped, at once: the first Bun.file read costs ~0.4 ms (a thread pool).
-  // Files mmap refuses (empty ones, procfs: EINVAL, ENODEV) take the Bun.file way.
+  // Bun.mmap opens read-write and cannot map empty or procfs files: whatever it refuses but a
+  // missing file takes the Bun.file way, which reports the real error if there is one.
   try {
     return new TextDecoder().decode(bun.mmap(file));
   } catch (e) {
     const code = (e as { code?: string }).code;
-    if (code !== 'EINVAL' && code !== 'ENODEV') throw e;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw e;
   }
   return bun.file(file).text();
 }
