@@ -1,7 +1,10 @@
 // TSRUN_TRACE=1: milliseconds since process start at named points, on stderr (for profiling).
+// Written with write(2): process.stderr would build the stream machinery (several ms) and skew
+// the very timings it prints.
+import { writeAllSync } from './io.js';
+
 const on = process.env.TSRUN_TRACE === '1';
-const t0 = performance.timeOrigin;
 
 export function trace(label: string): void {
-  if (on) process.stderr.write(`tsrun-trace ${(performance.timeOrigin + performance.now() - t0).toFixed(2)} ms ${label}\n`);
+  if (on) writeAllSync(2, `tsrun-trace ${performance.now().toFixed(2)} ms ${label}\n`);
 }
