@@ -63,6 +63,7 @@ const ERRNO_TEXT: Record<string, string> = {
   ECONNRESET: 'connection reset by peer',
   ETIMEDOUT: 'connection timed out',
   ENOTSOCK: 'socket operation on non-socket',
+  EOVERFLOW: 'value too large for defined data type',
 };
 
 interface ErrnoLike {

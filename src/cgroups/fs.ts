@@ -1,7 +1,7 @@
 // File access to cgroupfs: one write per value, errors as one line naming the file and the cause.
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { TsrunError } from '../errors.js';
+import { TsrunError, errnoCode, errnoMessage as describeError } from '../errors.js';
 
 export const DEFAULT_ROOT = '/sys/fs/cgroup';
 
@@ -23,45 +23,8 @@ export class CgroupError extends TsrunError {
   }
 }
 
-// strerror(3) wording, lower case like Go's syscall errors (what runc prints).
-const STRERROR: Record<string, string> = {
-  EPERM: 'operation not permitted',
-  ENOENT: 'no such file or directory',
-  ESRCH: 'no such process',
-  EINTR: 'interrupted system call',
-  EIO: 'input/output error',
-  E2BIG: 'argument list too long',
-  EBADF: 'bad file descriptor',
-  EAGAIN: 'resource temporarily unavailable',
-  ENOMEM: 'cannot allocate memory',
-  EACCES: 'permission denied',
-  EBUSY: 'device or resource busy',
-  EEXIST: 'file exists',
-  ENODEV: 'no such device',
-  ENXIO: 'no such device or address',
-  ENOTDIR: 'not a directory',
-  EISDIR: 'is a directory',
-  EINVAL: 'invalid argument',
-  ENOSPC: 'no space left on device',
-  EROFS: 'read-only file system',
-  ERANGE: 'numerical result out of range',
-  ENOTEMPTY: 'directory not empty',
-  EOPNOTSUPP: 'operation not supported',
-  ENOTSUP: 'operation not supported',
-  EOVERFLOW: 'value too large for defined data type',
-};
-
-export function errnoCode(e: unknown): string | undefined {
-  const c = (e as { code?: unknown } | null)?.code;
-  return typeof c === 'string' ? c : undefined;
-}
-
-export function describeError(e: unknown): string {
-  const code = errnoCode(e);
-  if (code && STRERROR[code]) return STRERROR[code];
-  if (code) return code.toLowerCase();
-  return e instanceof Error ? e.message : String(e);
-}
+// The errno wording of the rest of tsrun (strerror(3), lower case, as runc prints it).
+export { errnoCode, describeError };
 
 function showValue(v: string): string {
   return /[\s"]/.test(v) || v === '' ? JSON.stringify(v) : v;

@@ -1,12 +1,11 @@
 // Runs OCI hooks: each gets the container's state JSON on stdin; args[0] is its argv[0];
 // `env` (when given) is its whole environment; `timeout` seconds bound it.
-import { createRequire } from 'node:module';
 import { TsrunError, errnoMessage } from '../errors.js';
 import type { Hook, Hooks, State } from '../spec/types.js';
 
 /** node:child_process, loaded when a hook runs: start and delete usually have none (~1 ms). */
 function childProcess(): typeof import('node:child_process') {
-  return createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
+  return process.getBuiltinModule('node:child_process');
 }
 
 export type HookKind = keyof Hooks;

@@ -13,9 +13,8 @@
 // the stale lock is gone finds other content and leaves it alone. Tokens of stealers that
 // died are stale locks themselves and are removed the same way.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { TsrunError, errnoCode } from '../errors.js';
-import { checkId } from './store.js';
+import { Store } from './store.js';
 import { isAlive, readStartTime } from './status.js';
 
 export const LOCK_FILE = '.lock';
@@ -29,9 +28,12 @@ const held = new Map<string, number>();
 let tmpCounter = 0;
 
 export function lockPath(root: string, id: string): string {
-  checkId(id);
-  return path.join(root, id, LOCK_FILE);
+  return `${new Store(root).dir(id)}/${LOCK_FILE}`;
 }
+
+// Paths are built from the (normalized) state root: string operations, no node:path to load.
+const dirname = (p: string): string => p.slice(0, p.lastIndexOf('/')) || '/';
+const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
 let identity: string | undefined;
 function myIdentity(): string {
@@ -68,14 +70,14 @@ function tryLink(src: string, dst: string): boolean {
   } catch (e) {
     if (errnoCode(e) === 'EEXIST') return false;
     // The container's directory was removed (deleted meanwhile).
-    if (errnoCode(e) === 'ENOENT') throw new TsrunError(`container ${path.basename(path.dirname(dst))} does not exist`);
+    if (errnoCode(e) === 'ENOENT') throw new TsrunError(`container ${basename(dirname(dst))} does not exist`);
     throw e;
   }
 }
 
 /** The token a stealer of `file` holding stale `content` must take first. */
 export function stealToken(file: string, content: string): string {
-  return path.join(path.dirname(file), `.steal.${hash(file)}.${hash(content)}`);
+  return `${dirname(file)}/.steal.${hash(file)}.${hash(content)}`;
 }
 
 /** Removes `file` if it still holds `content` (a stale identity); `mine` is a file holding ours. */
@@ -97,9 +99,9 @@ export function removeStale(file: string, content: string, mine: string, depth =
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 async function acquire(root: string, id: string, file: string, timeoutMs: number): Promise<void> {
-  const dir = path.dirname(file);
+  const dir = dirname(file);
   const me = myIdentity();
-  const mine = path.join(dir, `.tmp.${process.pid}.${tmpCounter++}`);
+  const mine = `${dir}/.tmp.${process.pid}.${tmpCounter++}`;
   const gone = () => new TsrunError(`container ${id} does not exist`);
   try {
     fs.writeFileSync(mine, me, { mode: 0o600 });
