@@ -52,6 +52,7 @@
 #define LOCKABLE (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME)
 
 static char *exe_path;     /* LOOKUP result */
+static long forked_pid;    /* set by FORK: this process's pid as the runtime knows it */
 static int umask_done;     /* UMASK ran; else EXEC restores the caller's umask */
 static mode_t caller_umask;
 static int umask_saved;
@@ -100,13 +101,13 @@ static int op_sync(const struct rec *r)
 static int op_fork(const struct rec *r)
 {
 	int go[2];
-	char c = 0;
 	long pid;
 	ssize_t n;
 
 	(void)r;
 	/* the child waits until "P <pid>" is out: the parent must learn the pid before any later
-	 * message of the child (S, R) shares the pipe with it */
+	 * message of the child (S, R) shares the pipe with it; the go message is that pid, which
+	 * the child (maybe pid 1 of a new pid namespace) cannot learn otherwise */
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return fail(errno, "pipe");
 	pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
@@ -119,16 +120,49 @@ static int op_fork(const struct rec *r)
 	if (pid > 0) {
 		close(go[0]);
 		send_line("P %ld\n", pid);
-		while (write(go[1], &c, 1) < 0 && errno == EINTR)
+		while (write(go[1], &pid, sizeof pid) < 0 && errno == EINTR)
 			;
 		_exit(0);
 	}
 	close(go[1]);
-	while ((n = read(go[0], &c, 1)) < 0 && errno == EINTR)
+	while ((n = read(go[0], &forked_pid, sizeof forked_pid)) < 0 && errno == EINTR)
 		;
 	close(go[0]);
-	if (n != 1)
+	if (n != (ssize_t)sizeof forked_pid)
 		_exit(1);
+	return 0;
+}
+
+/*
+ * A state JSON the plan gives with the byte 0x01 (never raw in JSON text) where the container
+ * process's pid goes, because it was only known after a FORK: a malloc'd copy with that pid
+ * (*out, *outlen), or 0 with *out = NULL when there is no such byte. -1 on ENOMEM.
+ */
+static int with_pid(const char *s, size_t len, char **out, size_t *outlen)
+{
+	char num[24];
+	size_t i, n = 0, k, marks = 0;
+	char *buf;
+
+	*out = NULL;
+	for (i = 0; i < len; i++)
+		marks += s[i] == 1;
+	if (!marks)
+		return 0;
+	k = (size_t)snprintf(num, sizeof num, "%ld", forked_pid ? forked_pid : (long)getpid());
+	buf = malloc(len + marks * k + 1);
+	if (!buf)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] == 1) {
+			memcpy(buf + n, num, k);
+			n += k;
+		} else
+			buf[n++] = s[i];
+	}
+	buf[n] = 0;
+	*out = buf;
+	*outlen = n;
 	return 0;
 }
 
@@ -737,7 +771,13 @@ static int op_seccomp(const struct rec *r)
 	if (fd < 0)
 		return fail(e, "seccomp");
 	if (I(0) & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
-		e = -send_fd_data(sock, fd, S(1), r->lens[1]);
+		char *state;
+		size_t len = r->lens[1];
+
+		if (with_pid(S(1), r->lens[1], &state, &len) < 0)
+			return fail(ENOMEM, "");
+		e = -send_fd_data(sock, fd, state ? state : S(1), len);
+		free(state);
 		close(fd);
 		close(sock);
 		if (e > 0)
@@ -1111,7 +1151,7 @@ static int run_hook(const struct rec *r)
 	struct sigaction ign = { .sa_handler = SIG_IGN }, oldpipe;
 	long long deadline = 0;
 	int nargs, nenv, pfd[2], pidfd, status, i, timed_out = 0;
-	char **argv, **envp;
+	char **argv, **envp, *in_pid;
 	const char *in;
 	size_t inlen, off = 0;
 	pid_t pid;
@@ -1131,6 +1171,10 @@ static int run_hook(const struct rec *r)
 		envp[i] = S(2 + nargs + i);
 	in = S(1);
 	inlen = r->lens[1];
+	if (with_pid(S(1), r->lens[1], &in_pid, &inlen) < 0)
+		return fail(ENOMEM, "");
+	if (in_pid)
+		in = in_pid;
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return fail(errno, "%s", S(0));
 	pid = fork();
@@ -1198,6 +1242,7 @@ reaped:
 		close(pidfd);
 	if (pfd[1] >= 0)
 		close(pfd[1]);
+	free(in_pid);
 	sigaction(SIGPIPE, &oldpipe, NULL);
 	if (timed_out)
 		return fail(0, "timeout");

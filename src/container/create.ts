@@ -9,6 +9,7 @@ import type { Hook, Process, Spec, State } from '../spec/types.js';
 import { loadConfig } from '../spec/load-config.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
+import { initJson, pidInInit } from '../shim/plan.js';
 import { loadNative, type Native } from '../shim/native.js';
 import { applyResources, createCgroup, openEntry, destroyCgroup, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { layout } from '../cgroups/paths.js';
@@ -189,8 +190,10 @@ async function launch(
     ownFds.push(listenerFd);
   }
 
-  const build = (pid: number): CreatePlan => {
-    const startState = JSON.stringify({ ociVersion: spec.ociVersion, id: o.id, status: 'created', pid, bundle, annotations: spec.annotations });
+  // pid: the init's; 'forked' when the plan forks, so that only tsrun-init learns the pid.
+  const build = (initPid: number | 'forked'): CreatePlan => {
+    const pid = initPid === 'forked' ? pidInInit() : initPid;
+    const startState = initJson({ ociVersion: spec.ociVersion, id: o.id, status: 'created', pid, bundle, annotations: spec.annotations });
     const seccomp = compiled && {
       ...compiled,
       listenerFd,
@@ -231,7 +234,7 @@ async function launch(
         moveNetDevices(spec.linux?.netDevices, netnsPath(spec.linux?.namespaces, pid));
         fault('create:spawn');
       },
-      plan: (pid) => build(pid).ops,
+      plan: (pid) => build(plan.forks ? 'forked' : pid).ops,
       onSync: async (code, pid) => {
         fault('create:sync');
         if (code === 'U') writeIdMaps(pid, spec.linux?.uidMappings, spec.linux?.gidMappings);

@@ -13,6 +13,7 @@ import { openEntry } from '../cgroups/index.js';
 import { callerRlimits } from './caller-limits.js';
 import { connectConsoleSocket, connectUnixOrFail } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
+import { pidInInit } from '../shim/plan.js';
 import type { ProcessContext } from '../linux/process-plan.js';
 import { waitForeground } from './foreground.js';
 import { currentStatus } from './status.js';
@@ -80,7 +81,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       if (compiled.notify) {
         const listenerFd = await connectUnixOrFail(native, r.seccomp.listenerPath!, 'seccomp listener');
         own.push(listenerFd);
-        seccomp = { ...compiled, listenerFd, listenerState: processStateJson(r.seccomp, { ociVersion: r.ociVersion, id: r.id, status: 'running', pid: r.pid, bundle: r.bundle, annotations: r.annotations }) };
+        seccomp = { ...compiled, listenerFd, listenerState: processStateJson(r.seccomp, { ociVersion: r.ociVersion, id: r.id, status: 'running', pid: r.pid, bundle: r.bundle, annotations: r.annotations }, pidInInit()) };
       }
     }
     let launched;

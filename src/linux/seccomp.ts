@@ -1,6 +1,7 @@
 // linux.seccomp -> a BPF program (compiled by libseccomp in the parent) and seccomp() flags.
 import type { Seccomp, State } from '../spec/types.js';
 import { loadLibSeccomp, type ArgCmp } from '../shim/libseccomp.js';
+import { initJson } from '../shim/plan.js';
 
 const EPERM = 1;
 
@@ -124,12 +125,15 @@ export async function compileSeccomp(s: Seccomp): Promise<CompiledSeccomp> {
   return { program, flags, notify };
 }
 
-/** The "container process state" a seccomp listener receives with the notify fd. */
-export function processStateJson(s: Seccomp, state: State): string {
-  return JSON.stringify({
+/**
+ * The "container process state" a seccomp listener receives with the notify fd: `pid` is the
+ * process's (for exec, not the container's: pidInInit(), as it forks), state.pid the container's.
+ */
+export function processStateJson(s: Seccomp, state: State, processPid = state.pid): string {
+  return initJson({
     ociVersion: state.ociVersion,
     fds: ['seccompFd'],
-    pid: state.pid,
+    pid: processPid,
     metadata: s.listenerMetadata ?? '',
     state,
   });

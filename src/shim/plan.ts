@@ -57,3 +57,22 @@ export function encodePlan(ops: readonly PlanOp[]): Uint8Array {
 export const opName: Record<number, string> = Object.fromEntries(
   Object.entries(Op).map(([k, v]) => [v, k]),
 );
+
+// After a FORK op the process that goes on is not the one the parent spawned, and the plan was
+// sent before the fork: in the state JSON of HOOK stdin and of the SECCOMP listener, the byte
+// 0x01 (never raw in JSON text) stands for the pid that only tsrun-init then knows. Put
+// pidInInit() where the pid goes, then serialise with initJson().
+let pidToken: string | undefined;
+
+/** A stand-in for the container process's pid in a value given to initJson(). */
+export function pidInInit(): number {
+  pidToken ??= `tsrun-pid-${Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+  // typed as the number it stands for; initJson() replaces it
+  return pidToken as unknown as number;
+}
+
+/** JSON.stringify, with each pidInInit() as the raw byte 0x01 for tsrun-init to replace. */
+export function initJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return pidToken === undefined ? json : json.replaceAll(`"${pidToken}"`, '\x01');
+}

@@ -114,6 +114,27 @@ if (!testingTsrun()) {
     await assertNoLeaks(t, before);
   });
 
+  // With a user namespace the init forks after the plan (and the hooks' state in it) was sent.
+  t.test('in a user namespace, startContainer hooks get the pid of the container process', async (t) => {
+    const before = snapshotHost(t);
+    const dir = context(t).dir;
+    const id = uniqueId(t);
+    const b = makeBundle(t, (c) => {
+      withLog(c, dir);
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /log/state'] }] };
+    }, { args: ['sleep', '1000'] });
+    ok(t, rt(t, ['create', '--bundle', b.dir, id]), 'create');
+    ok(t, rt(t, ['start', id]), 'start');
+    const pid = stateOf(t, id)?.pid as number;
+    const state = JSON.parse(readFileSync(join(dir, 'state'), 'utf8'));
+    t.match(state, { id, status: 'created', pid }, 'the hook read the state with the pid `state` reports');
+    ok(t, rt(t, ['delete', '--force', id]), 'delete --force');
+    await assertNoLeaks(t, before);
+  });
+
   t.test('a failing poststart hook fails start and destroys the container', async (t) => {
     const before = snapshotHost(t);
     const log = join(context(t).dir, 'hooks');

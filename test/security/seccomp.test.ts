@@ -10,7 +10,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
-import { describe, readOut, rt, uniqueId, waitUntil } from '../helpers/index.js';
+import { describe, readOut, rt, stateOf, uniqueId, waitUntil } from '../helpers/index.js';
 import { attackBin, attackBundle, jsonLines, kernelVersion, podmanSeccomp, refused, runBundle } from './fixtures/lib.js';
 
 const E = constants.errno;
@@ -227,6 +227,68 @@ t.test('NOTIFY with TSYNC and WAIT_KILLABLE_RECV: the agent answers the syscall'
   const { r, json } = runBundle(t, b);
   t.equal(r.status, 0, 'the container runs', { detail: describe(r) });
   t.equal(json[0]?.errno, E.EOPNOTSUPP, 'getpgid got the agent\'s answer (EOPNOTSUPP)');
+});
+
+// With a user namespace the init forks (ffi/PLAN.md FORK) after the plan was sent: the state
+// the listener gets must still name the process that runs, not the one tsrun spawned.
+t.test('NOTIFY in a user namespace: the listener state names the container process', async (t) => {
+  const b = attackBundle(t, (c) => {
+    c.process.args = ['/attack', 'sys', 'getpgid', '0'];
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+  });
+  const sock = join(b.dir, 'agent.sock');
+  const agent = spawn(attackBin(), ['listen', sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => agent.kill('SIGKILL'));
+  let agentOut = '';
+  agent.stdout.on('data', (d) => (agentOut += d));
+  t.ok(await waitUntil(() => agentOut.includes('listening')), 'the agent listens');
+  const cfg = JSON.parse(readFileSync(b.configPath, 'utf8'));
+  cfg.linux.seccomp = { defaultAction: ALLOW, listenerPath: sock, listenerMetadata: 'm1', syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }] };
+  writeFileSync(b.configPath, JSON.stringify(cfg));
+  const { r, json } = runBundle(t, b);
+  t.equal(r.status, 0, 'the container runs', { detail: describe(r) });
+  t.equal(json[0]?.errno, E.EOPNOTSUPP, "getpgid got the agent's answer");
+  t.ok(await waitUntil(() => agentOut.includes('notified')), 'the agent was notified', { agentOut });
+  const lines = jsonLines(agentOut);
+  const state = lines.find((l) => 'state' in l)?.state;
+  const notified = lines.find((l) => 'notified' in l)?.notified;
+  t.match(state, { ociVersion: String, fds: ['seccompFd'], metadata: 'm1', state: { status: 'creating' } }, 'the container process state', { state });
+  t.equal(state?.pid, notified, 'its pid is the process that made the syscall');
+  t.equal(state?.state?.pid, notified, 'and so is the state\'s');
+});
+
+t.test("NOTIFY and exec: the listener state names the exec'd process and the container", async (t) => {
+  const id = uniqueId(t);
+  const b = attackBundle(t, (c) => {
+    c.process.args = ['sh', '-c', 'echo started; exec sleep 1000'];
+  });
+  const sock = join(b.dir, 'agent.sock');
+  const agent = spawn(attackBin(), ['listen', sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => agent.kill('SIGKILL'));
+  let agentOut = '';
+  agent.stdout.on('data', (d) => (agentOut += d));
+  t.ok(await waitUntil(() => agentOut.includes('listening')), 'the agent listens');
+  const cfg = JSON.parse(readFileSync(b.configPath, 'utf8'));
+  cfg.linux.seccomp = { defaultAction: ALLOW, listenerPath: sock, syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }] };
+  writeFileSync(b.configPath, JSON.stringify(cfg));
+  const c = rt(t, ['create', '--bundle', b.dir, id]);
+  t.equal(c.status, 0, 'create', { detail: describe(c) });
+  t.teardown(() => void rt(t, ['delete', '--force', id]));
+  t.equal(rt(t, ['start', id]).status, 0, 'start');
+  const containerPid = stateOf(t, id)?.pid;
+  const e = rt(t, ['exec', id, '/attack', 'sys', 'getpgid', '0']);
+  t.equal(e.status, 0, 'exec', { detail: describe(e) });
+  t.equal(jsonLines(e.stdout)[0]?.errno, E.EOPNOTSUPP, "the exec'd getpgid got the agent's answer");
+  t.ok(await waitUntil(() => agentOut.includes('notified')), 'the agent was notified', { agentOut });
+  const lines = jsonLines(agentOut);
+  const states = lines.filter((l) => 'state' in l).map((l) => l.state);
+  const notified = lines.filter((l) => 'notified' in l).map((l) => l.notified);
+  t.equal(states.length, 2, "two filters: the container's and the exec'd process's");
+  t.ok(notified.includes(states[1]?.pid) && states[1]?.pid !== containerPid, "the exec's state names the exec'd process", { notified, states });
+  t.equal(states[1]?.state?.pid, containerPid, 'and the container by its pid');
+  t.equal(states[1]?.state?.status, 'running');
 });
 
 t.test('unknown actions, operators, architectures and flags: one clear line', async (t) => {
