@@ -206,24 +206,28 @@ t.test('flags: LOG, SPEC_ALLOW, TSYNC, WAIT_KILLABLE_RECV load and the filter ap
   }
 });
 
+/**
+ * Starts the `attack listen` seccomp agent on a socket in the bundle and gives the bundle a
+ * filter that sends getpgid to it (plus `extra` seccomp fields); returns the agent's output.
+ */
+async function withAgent(t: Test, b: ReturnType<typeof attackBundle>, extra: Record<string, unknown> = {}): Promise<() => string> {
+  const sock = join(b.dir, 'agent.sock');
+  const agent = spawn(attackBin(), ['listen', sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => agent.kill('SIGKILL'));
+  let out = '';
+  agent.stdout.on('data', (d) => (out += d));
+  t.ok(await waitUntil(() => out.includes('listening')), 'the agent listens');
+  const cfg = JSON.parse(readFileSync(b.configPath, 'utf8'));
+  cfg.linux.seccomp = { defaultAction: ALLOW, listenerPath: sock, syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }], ...extra };
+  writeFileSync(b.configPath, JSON.stringify(cfg));
+  return () => out;
+}
+
 t.test('NOTIFY with TSYNC and WAIT_KILLABLE_RECV: the agent answers the syscall', async (t) => {
   const b = attackBundle(t, (c) => {
     c.process.args = ['/attack', 'sys', 'getpgid', '0'];
   });
-  const sock = join(b.dir, 'agent.sock');
-  const agent = spawn(attackBin(), ['listen', sock], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => agent.kill('SIGKILL'));
-  let agentOut = '';
-  agent.stdout.on('data', (d) => (agentOut += d));
-  t.ok(await waitUntil(() => agentOut.includes('listening')), 'the agent listens');
-  const cfg = JSON.parse(readFileSync(b.configPath, 'utf8'));
-  cfg.linux.seccomp = {
-    defaultAction: ALLOW,
-    flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
-    listenerPath: sock,
-    syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }],
-  };
-  writeFileSync(b.configPath, JSON.stringify(cfg));
+  await withAgent(t, b, { flags: ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'] });
   const { r, json } = runBundle(t, b);
   t.equal(r.status, 0, 'the container runs', { detail: describe(r) });
   t.equal(json[0]?.errno, E.EOPNOTSUPP, 'getpgid got the agent\'s answer (EOPNOTSUPP)');
@@ -238,20 +242,12 @@ t.test('NOTIFY in a user namespace: the listener state names the container proce
     c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
     c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
   });
-  const sock = join(b.dir, 'agent.sock');
-  const agent = spawn(attackBin(), ['listen', sock], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => agent.kill('SIGKILL'));
-  let agentOut = '';
-  agent.stdout.on('data', (d) => (agentOut += d));
-  t.ok(await waitUntil(() => agentOut.includes('listening')), 'the agent listens');
-  const cfg = JSON.parse(readFileSync(b.configPath, 'utf8'));
-  cfg.linux.seccomp = { defaultAction: ALLOW, listenerPath: sock, listenerMetadata: 'm1', syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }] };
-  writeFileSync(b.configPath, JSON.stringify(cfg));
+  const agentOut = await withAgent(t, b, { listenerMetadata: 'm1' });
   const { r, json } = runBundle(t, b);
   t.equal(r.status, 0, 'the container runs', { detail: describe(r) });
   t.equal(json[0]?.errno, E.EOPNOTSUPP, "getpgid got the agent's answer");
-  t.ok(await waitUntil(() => agentOut.includes('notified')), 'the agent was notified', { agentOut });
-  const lines = jsonLines(agentOut);
+  t.ok(await waitUntil(() => agentOut().includes('notified')), 'the agent was notified', { out: agentOut() });
+  const lines = jsonLines(agentOut());
   const state = lines.find((l) => 'state' in l)?.state;
   const notified = lines.find((l) => 'notified' in l)?.notified;
   t.match(state, { ociVersion: String, fds: ['seccompFd'], metadata: 'm1', state: { status: 'creating' } }, 'the container process state', { state });
@@ -264,15 +260,7 @@ t.test("NOTIFY and exec: the listener state names the exec'd process and the con
   const b = attackBundle(t, (c) => {
     c.process.args = ['sh', '-c', 'echo started; exec sleep 1000'];
   });
-  const sock = join(b.dir, 'agent.sock');
-  const agent = spawn(attackBin(), ['listen', sock], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => agent.kill('SIGKILL'));
-  let agentOut = '';
-  agent.stdout.on('data', (d) => (agentOut += d));
-  t.ok(await waitUntil(() => agentOut.includes('listening')), 'the agent listens');
-  const cfg = JSON.parse(readFileSync(b.configPath, 'utf8'));
-  cfg.linux.seccomp = { defaultAction: ALLOW, listenerPath: sock, syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }] };
-  writeFileSync(b.configPath, JSON.stringify(cfg));
+  const agentOut = await withAgent(t, b);
   const c = rt(t, ['create', '--bundle', b.dir, id]);
   t.equal(c.status, 0, 'create', { detail: describe(c) });
   t.teardown(() => void rt(t, ['delete', '--force', id]));
@@ -281,8 +269,8 @@ t.test("NOTIFY and exec: the listener state names the exec'd process and the con
   const e = rt(t, ['exec', id, '/attack', 'sys', 'getpgid', '0']);
   t.equal(e.status, 0, 'exec', { detail: describe(e) });
   t.equal(jsonLines(e.stdout)[0]?.errno, E.EOPNOTSUPP, "the exec'd getpgid got the agent's answer");
-  t.ok(await waitUntil(() => agentOut.includes('notified')), 'the agent was notified', { agentOut });
-  const lines = jsonLines(agentOut);
+  t.ok(await waitUntil(() => agentOut().includes('notified')), 'the agent was notified', { out: agentOut() });
+  const lines = jsonLines(agentOut());
   const states = lines.filter((l) => 'state' in l).map((l) => l.state);
   const notified = lines.filter((l) => 'notified' in l).map((l) => l.notified);
   t.equal(states.length, 2, "two filters: the container's and the exec'd process's");
