@@ -136,20 +136,22 @@ export function createCgroup(h: CgroupHandle, resources: Resources | undefined):
 
 /** Moves pid (the whole process) into the cgroup in every hierarchy. */
 export function addProcess(h: CgroupHandle, pid: number): void {
-  for (const dir of allDirs(layout(h))) {
-    const file = join(dir, 'cgroup.procs');
-    for (let tries = 0; ; tries++) {
-      try {
-        writeFile(file, String(pid));
-        break;
-      } catch (e) {
-        // EINVAL: the task may still be in TASK_NEW right after clone; runc retries too.
-        if (e instanceof CgroupError && e.code === 'EINVAL' && tries < 5) {
-          sleepMs(30);
-          continue;
-        }
-        throw e;
+  for (const dir of allDirs(layout(h))) writeProcs(dir, pid);
+}
+
+function writeProcs(dir: string, pid: number): void {
+  const file = join(dir, 'cgroup.procs');
+  for (let tries = 0; ; tries++) {
+    try {
+      writeFile(file, String(pid));
+      return;
+    } catch (e) {
+      // EINVAL: the task may still be in TASK_NEW right after clone; runc retries too.
+      if (e instanceof CgroupError && e.code === 'EINVAL' && tries < 5) {
+        sleepMs(30);
+        continue;
       }
+      throw e;
     }
   }
 }
@@ -210,7 +212,7 @@ export function openEntry(h: CgroupHandle): CgroupEntry {
     intoFd,
     tasks,
     addToV2: (pid) => {
-      if (v2) writeFile(join(v2.dir, 'cgroup.procs'), String(pid));
+      if (v2) writeProcs(v2.dir, pid);
     },
     openV2Procs: () => {
       if (!v2) return undefined;
