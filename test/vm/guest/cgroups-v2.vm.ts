@@ -301,3 +301,21 @@ t.test('device rules are enforced on v2 (the eBPF device filter)', async (t) => 
   t.match(p.out(), /^mknod=[1-9]/m, 'mknod of a denied device fails');
   t.match(p.err(), /Operation not permitted/, 'with EPERM');
 });
+
+// The init is cloned into its cgroup (CLONE_INTO_CGROUP). A cgroup at its pids.max refuses that
+// fork but not a migration: launchInit then clones outside and writes cgroup.procs.
+t.test('launchInit: into the cgroup at clone time, or moved in when pids.max refuses the clone', async (t) => {
+  const { launchInit } = await import('../../../src/shim/init-protocol.js');
+  const { Op } = await import('../../../src/shim/ops.js');
+  const { loadNative } = await import('../../../src/shim/native.js');
+  const native = await loadNative();
+  const plan = [{ op: Op.SYNC, ints: ['C'.charCodeAt(0)], what: 'sync' }, { op: Op.READY, what: 'ready' }];
+  for (const limit of [undefined, 0]) {
+    const h = testCgroup(t);
+    cg.createCgroup(h, limit === undefined ? undefined : { pids: { limit } });
+    const seen: string[] = [];
+    const r = await launchInit({ plan, cloneFlags: 0, native, cgroup: cg.openEntry(h), onSync: (_c, pid) => void seen.push(readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim()) });
+    t.same(seen, [`0::${dirOf(h).slice(ROOT.length)}`], `pids.max ${limit ?? 'max'}: the init is in the cgroup at its first op`);
+    t.equal(native.waitpid(r.pid, 0)?.code, 0, 'and ends after its plan');
+  }
+});
