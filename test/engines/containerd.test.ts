@@ -9,26 +9,17 @@
 // error into ctr's message, and containerd's debug log (shown on failure) has
 // the rest.
 import t, { type Test } from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, rmdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cmd, quote, type CmdOptions, type CmdResult } from './lib/cmd.js';
 import { Controls, expectExit, expectOutput, type Diagnostics } from './lib/check.js';
 import { startDaemon, type Daemon } from './lib/daemon.js';
-import { removeEmptyCgroups, removeLaterIfMadeNow, unmountUnder } from './lib/host.js';
+import { readHostFile, removeEmptyCgroups, removeLaterIfMadeNow, unmountUnder } from './lib/host.js';
 import { assertNoLeaks } from './lib/leaks.js';
-import { prepare, runtimes, snippet, uniqueName, type Prepared, type Runtime } from './lib/setup.js';
+import { setUpOrExit, snippet, uniqueName, type Runtime } from './lib/setup.js';
 
-let prep: Prepared;
-let rts: Runtime[];
-try {
-  rts = runtimes();
-  prep = await prepare(['containerd']);
-} catch (e) {
-  t.fail(`setup: ${(e as Error).message}`);
-  process.exit(1);
-}
-const tsrunPath = rts.find((r) => r.name === 'tsrun')!.path;
+const { prep, rts, tsrunPath } = await setUpOrExit(['containerd']);
 const controls = new Controls();
 
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-engines-ctd-'));
@@ -213,10 +204,10 @@ function defineTests(d: Daemon): void {
     const freezer = `/sys/fs/cgroup/freezer/${ns}/${id}/freezer.state`;
     expectExit(c.t, await ctr(['task', 'pause', id]), 0, 'ctr task pause', c.diag);
     c.t.equal(await taskStatus(id), 'PAUSED', 'ctr task ls: PAUSED');
-    c.t.equal(readText(freezer), 'FROZEN', `${freezer} is FROZEN`);
+    c.t.equal(readHostFile(freezer), 'FROZEN', `${freezer} is FROZEN`);
     expectExit(c.t, await ctr(['task', 'resume', id]), 0, 'ctr task resume', c.diag);
     c.t.equal(await taskStatus(id), 'RUNNING', 'ctr task ls: RUNNING');
-    c.t.equal(readText(freezer), 'THAWED', `${freezer} is THAWED`);
+    c.t.equal(readHostFile(freezer), 'THAWED', `${freezer} is THAWED`);
     const ex = await ctr(['task', 'exec', '--exec-id', 'alive', id, 'echo', 'alive']);
     expectOutput(c.t, ex, /^alive$/m, 'exec works after resume', c.diag);
     await ctr(['task', 'kill', '--signal', 'SIGKILL', id]);
@@ -263,12 +254,4 @@ function defineTests(d: Daemon): void {
     expectOutput(c.t, r, /^stdout-is-a-tty\r?$/m, 'stdout is the terminal', c.diag);
     await noLeaks(c, id);
   });
-}
-
-function readText(p: string): string {
-  try {
-    return readFileSync(p, 'utf8').trim();
-  } catch (e) {
-    return `(unreadable: ${(e as Error).message})`;
-  }
 }

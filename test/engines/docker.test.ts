@@ -12,22 +12,13 @@ import { join } from 'node:path';
 import { cmd, type CmdOptions, type CmdResult } from './lib/cmd.js';
 import { Controls, expectExit, expectOutput, type Diagnostics } from './lib/check.js';
 import { startDaemon, type Daemon } from './lib/daemon.js';
-import { cgroupDirs, removeEmptyCgroups, removeLaterIfMadeNow, unmountUnder } from './lib/host.js';
+import { cgroupDirs, readHostFile, removeEmptyCgroups, removeLaterIfMadeNow, unmountUnder } from './lib/host.js';
 import { assertNoLeaks } from './lib/leaks.js';
-import { prepare, runtimes, snippet, uniqueName, type Prepared, type Runtime } from './lib/setup.js';
+import { setUpOrExit, snippet, uniqueName, type Runtime } from './lib/setup.js';
 
 const DOCKER = '/usr/bin/docker'; // Debian's client (another docker may come first on PATH)
 
-let prep: Prepared;
-let rts: Runtime[];
-try {
-  rts = runtimes();
-  prep = await prepare(['docker']);
-} catch (e) {
-  t.fail(`setup: ${(e as Error).message}`);
-  process.exit(1);
-}
-const tsrunPath = rts.find((r) => r.name === 'tsrun')!.path;
+const { prep, rts, tsrunPath } = await setUpOrExit(['docker']);
 const controls = new Controls();
 
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-engines-docker-'));
@@ -185,7 +176,7 @@ function defineTests(d: Daemon): void {
     const top = await docker(['top', n]);
     expectExit(c.t, top, 0, 'docker top', c.diag);
     expectOutput(c.t, top, /sh -c trap/, 'docker top lists the container process', c.diag);
-    const host = (ctrl: string, file: string) => readText(`/sys/fs/cgroup/${ctrl}/docker/${id}/${file}`);
+    const host = (ctrl: string, file: string) => readHostFile(`/sys/fs/cgroup/${ctrl}/docker/${id}/${file}`);
     c.t.equal(host('memory', 'memory.limit_in_bytes'), '33554432', 'memory limit on the host cgroup');
     c.t.equal(host('pids', 'pids.max'), '20', 'pids limit on the host cgroup');
     expectExit(c.t, await docker(['stop', '--time', '30', n]), 0, 'docker stop', c.diag);
@@ -195,12 +186,4 @@ function defineTests(d: Daemon): void {
     expectExit(c.t, await docker(['rm', n]), 0, 'docker rm', c.diag);
     await noLeaks(c, id);
   });
-}
-
-function readText(p: string): string {
-  try {
-    return readFileSync(p, 'utf8').trim();
-  } catch (e) {
-    return `(unreadable: ${(e as Error).message})`;
-  }
 }

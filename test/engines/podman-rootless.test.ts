@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cmd, describeResult, type CmdResult } from './lib/cmd.js';
 import { RuntimeLog } from './lib/check.js';
-import { prepare, repoRoot, runtimes, uniqueName, type Runtime } from './lib/setup.js';
+import { repoRoot, setUpOrExit, uniqueName, type Runtime } from './lib/setup.js';
 
 const USER = 'tsrun-podman';
 const WANT_UID = 1988;
@@ -70,16 +70,8 @@ function ensureUser(): { uid: number; gid: number } {
   return { uid, gid };
 }
 
-let rts: Runtime[];
-let ids: { uid: number; gid: number };
-try {
-  rts = runtimes();
-  await prepare(['podman']); // podman installed, bundles/busybox/rootfs built
-  ids = ensureUser();
-} catch (e) {
-  t.fail(`setup: ${(e as Error).message}`);
-  process.exit(1);
-}
+// podman installed, bundles/busybox/rootfs built, the test user there
+const { rts, extra: ids } = await setUpOrExit(['podman'], ensureUser);
 for (const tool of ['/usr/bin/newuidmap', '/usr/bin/newgidmap']) {
   if (!existsSync(tool)) t.comment(`${tool} is missing (Debian uidmap): podman can map only the user's own id`);
 }

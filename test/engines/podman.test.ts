@@ -13,8 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cmd, type CmdOptions, type CmdResult } from './lib/cmd.js';
 import { Controls, expectExit, expectOutput, RuntimeLog, type Diagnostics } from './lib/check.js';
+import { readHostFile } from './lib/host.js';
 import { assertNoLeaks } from './lib/leaks.js';
-import { prepare, runtimes, snippet, uniqueName, type Prepared, type Runtime } from './lib/setup.js';
+import { setUpOrExit, snippet, uniqueName, type Runtime } from './lib/setup.js';
 
 // The test environment's own settings (not about the runtime), put before the
 // documented snippet: default_ulimits because podman's default nofile ulimit
@@ -30,19 +31,10 @@ events_logger = "file"
 
 `;
 
-let prep: Prepared;
-let rts: Runtime[];
-try {
-  rts = runtimes();
-  prep = await prepare(['podman']);
-} catch (e) {
-  t.fail(`setup: ${(e as Error).message}`);
-  process.exit(1);
-}
+const { prep, rts, tsrunPath } = await setUpOrExit(['podman']);
 
 const dir = mkdtempSync(join(tmpdir(), 'tsrun-engines-podman-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const tsrunPath = rts.find((r) => r.name === 'tsrun')!.path;
 const controls = new Controls();
 const conf = join(dir, 'containers.conf');
 writeFileSync(conf, ENV_CONF + snippet('containers.conf', tsrunPath));
@@ -265,10 +257,10 @@ scenario('pause and unpause freeze and thaw the container', async (c) => {
   const freezer = `/sys/fs/cgroup/freezer/libpod_parent/libpod-${id}/freezer.state`;
   expectExit(c.t, await podman(c, ['pause', n]), 0, 'podman pause', c.diag);
   expectOutput(c.t, await podman(c, ['inspect', '--format', '{{.State.Status}}', n]), /^paused$/m, 'podman sees it paused', c.diag);
-  c.t.equal(readText(freezer), 'FROZEN', `${freezer} is FROZEN`);
+  c.t.equal(readHostFile(freezer), 'FROZEN', `${freezer} is FROZEN`);
   expectExit(c.t, await podman(c, ['unpause', n]), 0, 'podman unpause', c.diag);
   expectOutput(c.t, await podman(c, ['inspect', '--format', '{{.State.Status}}', n]), /^running$/m, 'podman sees it running', c.diag);
-  c.t.equal(readText(freezer), 'THAWED', `${freezer} is THAWED`);
+  c.t.equal(readHostFile(freezer), 'THAWED', `${freezer} is THAWED`);
   const ex = await podman(c, ['exec', n, 'echo', 'alive']);
   expectOutput(c.t, ex, /^alive$/m, 'exec works after unpause', c.diag);
   expectExit(c.t, await podman(c, ['rm', '--force', '--time', '0', n]), 0, 'podman rm --force', c.diag);
@@ -315,11 +307,3 @@ scenario('podman --runtime <path> run --rm --memory 512k echo it works', async (
   expectOutput(c.t, r, /^it works$/m, 'the output', c.diag);
   await noLeaks(c, id);
 });
-
-function readText(p: string): string {
-  try {
-    return readFileSync(p, 'utf8').trim();
-  } catch (e) {
-    return `(unreadable: ${(e as Error).message})`;
-  }
-}

@@ -4,6 +4,15 @@ import { readFileSync, readdirSync, rmdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
+/** A host file's text, trimmed, or a note saying why it could not be read (for assertions). */
+export function readHostFile(p: string): string {
+  try {
+    return readFileSync(p, 'utf8').trim();
+  } catch (e) {
+    return `(unreadable: ${(e as Error).message})`;
+  }
+}
+
 /** /sys/fs/cgroup/<hierarchy>/<rel> for every hierarchy where it exists. */
 export function cgroupDirs(rel: string): string[] {
   const out: string[] = [];

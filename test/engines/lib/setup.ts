@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import t from 'tap';
 import { cmd } from './cmd.js';
 
 export const enginesDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +50,22 @@ export async function prepare(engines: string[]): Promise<Prepared> {
     ociArchive: join(work, 'image', 'oci.tar'),
     dockerArchive: join(work, 'image', 'docker.tar'),
   };
+}
+
+/**
+ * runtimes() and prepare(engines), as a test file's first step: without them nothing can run,
+ * so a failure fails the file at once. `also` runs inside the same guard.
+ */
+export async function setUpOrExit<T = undefined>(engines: string[], also?: () => T): Promise<{ prep: Prepared; rts: Runtime[]; tsrunPath: string; extra: T }> {
+  try {
+    const rts = runtimes();
+    const prep = await prepare(engines);
+    const extra = also?.() as T;
+    return { prep, rts, tsrunPath: rts.find((r) => r.name === 'tsrun')!.path, extra };
+  } catch (e) {
+    t.fail(`setup: ${(e as Error).message}`);
+    process.exit(1);
+  }
 }
 
 /**
