@@ -18,6 +18,7 @@ import { BPF_F_ALLOW_MULTI, type Bpf, closeFd, loadBpf, openCgroupDir } from '..
 import { SysError } from '../../src/shim/native.js';
 import { DEFAULT_ALLOWED_DEVICES } from '../../src/linux/device-rules.js';
 import type { DeviceCgroup } from '../../src/spec/types.js';
+import { removeCgroupTree } from './fixtures/host.js';
 
 const UNIFIED = '/sys/fs/cgroup/unified';
 const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -36,23 +37,7 @@ const MOUNT = isCgroup2('/sys/fs/cgroup') ? '/sys/fs/cgroup' : UNIFIED;
 let counter = 0;
 
 function killAndRemove(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (let i = 0; i < 100; i++) {
-    try {
-      rmdirSync(dir);
-      return;
-    } catch {
-      for (const p of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(p), 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-  rmdirSync(dir);
+  if (!removeCgroupTree(dir)) rmdirSync(dir); // throws, saying why
 }
 
 /** A fresh cgroup2 directory, removed at the end of the test. */

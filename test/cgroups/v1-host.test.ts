@@ -1,12 +1,12 @@
 // Real cgroups on this host (hybrid: v1 controllers + cgroup2 at /sys/fs/cgroup/unified): limits read
 // back from the kernel's files, real processes frozen, fork-bombed, OOM-killed and killed on destroy.
 // Every cgroup is /tsrun-test-<pid>-<n>, removed in teardown.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import * as cg from '../../src/cgroups/index.js';
 import { layout } from '../../src/cgroups/paths.js';
+import { removeCgroupTree, run } from './fixtures/host.js';
 
 const ROOT = '/sys/fs/cgroup';
 const skip =
@@ -23,27 +23,6 @@ function dirsOf(h: cg.CgroupHandle): string[] {
   return [...[...l.v1.values()].map((e) => e.dir), ...(l.v2 ? [l.v2.dir] : [])];
 }
 
-/** Removes whatever a failed test left (deepest first), after destroyCgroup had its chance. */
-function rmTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(join(dir, e.name));
-  for (let i = 0; i < 50; i++) {
-    try {
-      rmdirSync(dir);
-      return;
-    } catch {
-      for (const p of readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-        try {
-          process.kill(Number(p), 'SIGKILL');
-        } catch {
-          // gone
-        }
-      }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-}
-
 /** A handle for a fresh top-level test cgroup, cleaned up at the end of the test. */
 function testCgroup(t: Test, sub = ''): cg.CgroupHandle {
   const name = uniqueName();
@@ -54,37 +33,13 @@ function testCgroup(t: Test, sub = ''): cg.CgroupHandle {
     } catch {
       // checked by the tests that care; the sweep below still cleans up
     }
-    for (const d of dirsOf(cg.resolveCgroup(`/${name}`, name, { systemd: false }))) rmTree(d);
+    for (const d of dirsOf(cg.resolveCgroup(`/${name}`, name, { systemd: false }))) removeCgroupTree(d);
   });
   return h;
 }
 
 const read = (h: cg.CgroupHandle, ctrl: string, file: string): string =>
   readFileSync(join(layout(h).v1.get(ctrl)!.dir, file), 'utf8').trim();
-
-interface Proc {
-  child: ChildProcess;
-  pid: number;
-  out: () => string;
-  err: () => string;
-  /** Lets a gated command (one that starts with `read`) go on. */
-  go: () => void;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(t: Test, cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (err += b));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, pid: child.pid!, out: () => out, err: () => err, go: () => child.stdin!.write('go\n'), exited };
-}
 
 const procState = (pid: number): string => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '?';
 
@@ -334,7 +289,7 @@ t.test('device rules are enforced (v1 devices controller)', { skip }, async (t) 
   const p = run(t, BUSYBOX, ['sh', '-c', 'read x; echo a > /dev/null && echo null-ok; echo b > /dev/full; echo full=$?']);
   cg.addProcess(h, p.pid);
   p.go();
-  await p.exited;
+  await p.closed;
   t.match(p.out(), /^null-ok$/m);
   t.match(p.out(), /^full=[1-9]/m);
   t.match(p.err(), /Operation not permitted/);

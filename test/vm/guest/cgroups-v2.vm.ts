@@ -2,37 +2,19 @@
 // host is hybrid, so there this code only meets a fake tree). Limits are read back from the kernel's
 // files, real processes are frozen, fork-bombed, OOM-killed and killed on destroy.
 // Every cgroup is /tsrun-vm-<pid>-<n>, removed in teardown.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, rmdirSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import * as cg from '../../../src/cgroups/index.js';
 import { layout } from '../../../src/cgroups/paths.js';
 import { convertBlkIOToIOWeight, convertCPUSharesToV2 } from '../../../src/cgroups/v2.js';
+import { type Proc, removeCgroupTree, run } from '../../cgroups/fixtures/host.js';
 
 const ROOT = '/sys/fs/cgroup';
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p)) ?? 'busybox';
 
 let counter = 0;
-
-function rmTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(join(dir, e.name));
-  for (let i = 0; i < 100; i++) {
-    try {
-      rmdirSync(dir);
-      return;
-    } catch {
-      try {
-        readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).forEach((p) => process.kill(Number(p), 'SIGKILL'));
-      } catch {
-        // gone
-      }
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-}
 
 /** A handle for a fresh top-level test cgroup (sub: a path below it), removed at the end of the test. */
 function testCgroup(t: Test, sub = ''): cg.CgroupHandle {
@@ -44,7 +26,7 @@ function testCgroup(t: Test, sub = ''): cg.CgroupHandle {
     } catch {
       // the sweep below still cleans up
     }
-    rmTree(join(ROOT, top));
+    removeCgroupTree(join(ROOT, top));
   });
   return h;
 }
@@ -53,30 +35,6 @@ const dirOf = (h: cg.CgroupHandle): string => layout(h).v2!.dir;
 const read = (h: cg.CgroupHandle, file: string): string => readFileSync(join(dirOf(h), file), 'utf8').trim();
 const keyValues = (text: string): Map<string, number> =>
   new Map(text.split('\n').filter(Boolean).map((l) => { const [k, v] = l.split(' '); return [k!, Number(v)]; }));
-
-interface Proc {
-  child: ChildProcess;
-  pid: number;
-  out: () => string;
-  err: () => string;
-  /** Lets a gated command (one that starts with `read x`) go on. */
-  go: () => void;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function run(t: Test, cmd: string, args: string[]): Proc {
-  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (b) => (out += b));
-  child.stderr!.on('data', (b) => (err += b));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })));
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, pid: child.pid!, out: () => out, err: () => err, go: () => child.stdin!.write('go\n'), exited };
-}
 
 /** A shell in the cgroup, gated until go(): it runs script there. */
 function shIn(t: Test, h: cg.CgroupHandle, script: string): Proc {
@@ -294,7 +252,7 @@ t.test('device rules are enforced on v2 (the eBPF device filter)', async (t) => 
     `${BUSYBOX} mknod ${node} c 1 11; echo mknod=$?`,
   ].join('; '));
   p.go();
-  await p.exited;
+  await p.closed;
   t.teardown(() => rmSync(node, { force: true }));
   t.match(p.out(), /^null-ok$/m, 'c 1:3 is allowed');
   t.match(p.out(), /^full=[1-9]/m, 'c 1:7 (/dev/full) cannot be opened');
