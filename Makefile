@@ -37,11 +37,12 @@ $(VALIDATORS): $(wildcard schema/*.json) scripts/build-validators.ts | npm-deps
 # No .env/bunfig.toml from the caller's directory (they could redirect TSRUN_LIBDIR); a high
 # JIT threshold: a one-shot command runs its code once, compiling it costs more than it saves.
 # (without it, every invocation pays for loading all of tsrun: ~8 ms instead of ~4.5 for `state`).
+BUN_COMPILE := $(BUN) build --compile --splitting --minify --bytecode --format=esm \
+  --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=1000
 $(BUILD)/tsrun: $(TS_SOURCES) $(VALIDATORS) $(FFI_OUTPUTS) | npm-deps
 	@mkdir -p $(LIBDIR)/koffi/linux_x64
 	cp node_modules/koffi/build/koffi/linux_x64/koffi.node $(LIBDIR)/koffi/linux_x64/
-	$(BUN) build --compile --splitting --minify --bytecode --format=esm \
-	  --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=1000 \
+	$(BUN_COMPILE) \
 	  --define TSRUN_COMMIT='"$(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)"' \
 	  src/main.ts --outfile $@ >/dev/null
 
@@ -73,8 +74,14 @@ conformance: build rootfs
 	RUNTIME=$(RUNTIME) bash conformance/run.sh
 
 # BENCH_ARGS=--quick for a smoke run; see bench/README.md.
-bench: build rootfs
+bench: build rootfs $(BUILD)/bench/bun-floor
 	bash bench/run.sh $(BENCH_ARGS)
+
+# The bench's reference: an empty program compiled like tsrun, i.e. what any tsrun command
+# costs before its first line runs.
+$(BUILD)/bench/bun-floor: bench/floor.ts | npm-deps
+	@mkdir -p $(@D)
+	$(BUN_COMPILE) bench/floor.ts --outfile $@ >/dev/null
 
 # --- man pages and shell completion, generated from src/cli/table.ts ------------
 MAN_DIR := $(BUILD)/man

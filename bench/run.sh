@@ -14,6 +14,7 @@ if [ -n "$missing" ]; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null
 fi
 [ -x build/tsrun ] || { echo "bench: build/tsrun missing (make build)" >&2; exit 1; }
+[ -x build/bench/bun-floor ] || make -s build/bench/bun-floor
 [ -x bundles/busybox/rootfs/bin/busybox ] || { echo "bench: bundles/busybox/rootfs missing (make rootfs)" >&2; exit 1; }
 
 mkdir -p build/bench

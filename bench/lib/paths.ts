@@ -12,6 +12,11 @@ export function benchExec(): string {
   return process.env.BENCH_EXEC ?? join(repoRoot, 'build', 'bench', 'bench-exec');
 }
 
+/** An empty program compiled with tsrun's bun flags (`make build/bench/bun-floor`). */
+export function benchFloor(): string {
+  return process.env.BENCH_FLOOR ?? join(repoRoot, 'build', 'bench', 'bun-floor');
+}
+
 let work: string | undefined;
 
 /** The run's scratch dir: bundles, --root dirs, result files. */

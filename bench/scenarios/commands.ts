@@ -10,7 +10,7 @@ import type { Ctx } from '../lib/context.js';
 import { cgroupBytes, chargedKb, cpuMsOf, memoryCgroupOf, pssKb, waitGone } from '../lib/host.js';
 import { describeFailure, measure, ok, type Sample } from '../lib/measure.js';
 import { workDir } from '../lib/paths.js';
-import { rotate, type Runtime } from '../lib/runtimes.js';
+import { floorRuntime, rotate, type Runtime } from '../lib/runtimes.js';
 import { add, row, type Row } from '../lib/stats.js';
 
 export const COMMANDS = ['create', 'state', 'start', 'exec', 'kill', 'delete'] as const;
@@ -19,6 +19,8 @@ export interface CommandRows {
   wall: Map<string, Row>;
   cpu: Map<string, Row>;
   rss: Map<string, Row>;
+  /** An empty program: tsrun's compiled like it, runc's and crun's `--version`. */
+  floor: Row;
   pss: Row;
   initCpu: Row;
   chargedAfterCreate: Row;
@@ -33,7 +35,7 @@ function resetPeak(dir: string): void {
   }
 }
 
-async function cycle(ctx: Ctx, rt: Runtime, bundle: string, i: number, r: CommandRows): Promise<void> {
+async function cycle(ctx: Ctx, rt: Runtime, floor: Runtime, bundle: string, i: number, r: CommandRows): Promise<void> {
   const id = `${rt.name}-cmd-${i}`;
   const fail = (s: Sample) => {
     ctx.problems.push(describeFailure(s));
@@ -51,6 +53,9 @@ async function cycle(ctx: Ctx, rt: Runtime, bundle: string, i: number, r: Comman
   const st = measure(rt, ['state', id], { stdout: stateOut });
   if (!ok(st)) return fail(st);
   record('state', st);
+  const fl = rt.name === 'tsrun' ? measure(floor, []) : measure(rt, ['--version']);
+  if (ok(fl)) add(r.floor, rt.name, fl.wallMs);
+  else ctx.problems.push(describeFailure(fl));
   let pid = 0;
   try {
     pid = JSON.parse(readFileSync(stateOut, 'utf8')).pid;
@@ -96,6 +101,7 @@ export async function commands(ctx: Ctx): Promise<CommandRows> {
     wall: new Map(COMMANDS.map((c) => [c, row('Latency', c === 'exec' ? 'exec /bin/true (running container)' : c, 'ms', true)])),
     cpu: new Map(COMMANDS.map((c) => [c, row('CPU time of the runtime process (user + sys)', c, 'ms')])),
     rss: new Map(COMMANDS.map((c) => [c, row('Peak RSS of the runtime process', c, 'kB')])),
+    floor: row('Latency', 'start-up floor: tsrun = an empty program compiled like tsrun; runc, crun = `--version`', 'ms', true),
     pss: row('Memory', 'PSS of the process waiting between create and start', 'kB', true),
     initCpu: row('CPU time of the runtime process (user + sys)', "create: the container's waiting process, until it waits (schedstat)", 'ms'),
     chargedAfterCreate: row('Memory', "charged to the container's memory cgroup after create (user + kernel pages)", 'kB', true),
@@ -106,11 +112,13 @@ export async function commands(ctx: Ctx): Promise<CommandRows> {
     wall: new Map(COMMANDS.map((c) => [c, row('', c, 'ms')])),
     cpu: new Map(COMMANDS.map((c) => [c, row('', c, 'ms')])),
     rss: new Map(COMMANDS.map((c) => [c, row('', c, 'kB')])),
-    pss: row('', '', 'kB'), initCpu: row('', '', 'ms'), chargedAfterCreate: row('', '', 'kB'), peakChargeExec: row('', '', 'kB'),
+    floor: row('', '', 'ms'), pss: row('', '', 'kB'), initCpu: row('', '', 'ms'), chargedAfterCreate: row('', '', 'kB'), peakChargeExec: row('', '', 'kB'),
   };
-  for (const rt of ctx.runtimes) await cycle(ctx, rt, bundle, -1, scratch);
+  const tsrun = ctx.runtimes.find((rt) => rt.name === 'tsrun');
+  const floor = tsrun ? floorRuntime(tsrun) : ctx.runtimes[0]!;
+  for (const rt of ctx.runtimes) await cycle(ctx, rt, floor, bundle, -1, scratch);
   for (let i = 0; i < ctx.counts.cycles; i++) {
-    for (const rt of rotate(ctx.runtimes, i)) await cycle(ctx, rt, bundle, i, r);
+    for (const rt of rotate(ctx.runtimes, i)) await cycle(ctx, rt, floor, bundle, i, r);
   }
   ctx.log(`commands: ${ctx.counts.cycles} cycles × ${ctx.runtimes.length} done`);
   return r;
