@@ -187,19 +187,21 @@ t.test('zsh completion', { skip: !have('zsh') && 'zsh is not installed (apt-get 
   const check = run('zsh', ['-n', join(dir, '_tsrun')]);
   t.equal(check.status, 0, `zsh -n: ${check.stderr}`);
   // A real completion: an interactive zsh in a pty, compinit with the script on $fpath, and
-  // compadd wrapped to print what the completion system offers for `<line><TAB>`.
+  // compadd wrapped to print what the completion system offers for `<line><TAB>`. The markers
+  // are typed split ("<<REA""DY>>"): the pty echoes typed lines at once, and a whole marker in
+  // that echo would be matched before zsh ran the line (seen under load: no completions).
   const capture = join(dir, 'capture.zsh');
   fs.writeFileSync(capture, `zmodload zsh/zpty
 zpty z zsh -f -i
 zpty -w z "PROMPT= ; fpath=($1 \\$fpath); autoload -U compinit; compinit -u -d $1/.zcompdump"
-zpty -w z '_capture_done() { print -r -- "<<END>>"; exit }; comppostfuncs=( _capture_done )'
+zpty -w z '_capture_done() { print -r -- "<<EN""D>>"; exit }; comppostfuncs=( _capture_done )'
 zpty -w z 'compadd() {
   if [[ \${@[1,(i)(-|--)]} == *-(O|A|D)\\ * ]]; then builtin compadd "$@"; return $?; fi
   local -a hits; builtin compadd -A hits "$@"
   local h; for h in $hits; do print -r -- "<<HIT>>$h"; done
   builtin compadd "$@"
 }'
-zpty -w z 'print -r -- "<<READY>>"'
+zpty -w z 'print -r -- "<<REA""DY>>"'
 zpty -r z out '*<<READY>>*'
 zpty -w -n z "$2"$'\\t'
 out=
