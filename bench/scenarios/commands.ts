@@ -35,7 +35,7 @@ function resetPeak(dir: string): void {
   }
 }
 
-async function cycle(ctx: Ctx, rt: Runtime, floor: Runtime, bundle: string, i: number, r: CommandRows): Promise<void> {
+async function cycle(ctx: Ctx, rt: Runtime, floor: Runtime | undefined, bundle: string, i: number, r: CommandRows): Promise<void> {
   const id = `${rt.name}-cmd-${i}`;
   const fail = (s: Sample) => {
     ctx.problems.push(describeFailure(s));
@@ -53,7 +53,7 @@ async function cycle(ctx: Ctx, rt: Runtime, floor: Runtime, bundle: string, i: n
   const st = measure(rt, ['state', id], { stdout: stateOut });
   if (!ok(st)) return fail(st);
   record('state', st);
-  const fl = rt.name === 'tsrun' ? measure(floor, []) : measure(rt, ['--version']);
+  const fl = rt.name === 'tsrun' && floor ? measure(floor, []) : measure(rt, ['--version']);
   if (ok(fl)) add(r.floor, rt.name, fl.wallMs);
   else ctx.problems.push(describeFailure(fl));
   let pid = 0;
@@ -115,7 +115,7 @@ export async function commands(ctx: Ctx): Promise<CommandRows> {
     floor: row('', '', 'ms'), pss: row('', '', 'kB'), initCpu: row('', '', 'ms'), chargedAfterCreate: row('', '', 'kB'), peakChargeExec: row('', '', 'kB'),
   };
   const tsrun = ctx.runtimes.find((rt) => rt.name === 'tsrun');
-  const floor = tsrun ? floorRuntime(tsrun) : ctx.runtimes[0]!;
+  const floor = tsrun && floorRuntime(tsrun);
   for (const rt of ctx.runtimes) await cycle(ctx, rt, floor, bundle, -1, scratch);
   for (let i = 0; i < ctx.counts.cycles; i++) {
     for (const rt of rotate(ctx.runtimes, i)) await cycle(ctx, rt, floor, bundle, i, r);
