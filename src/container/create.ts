@@ -5,13 +5,14 @@ import * as path from 'node:path';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError } from '../errors.js';
 import { trace } from '../trace.js';
-import type { Hook, Process, Spec, State } from '../spec/types.js';
+import type { Hook, Process, Resources, Spec, State } from '../spec/types.js';
 import { loadConfig } from '../spec/load-config.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { initJson, pidInInit } from '../shim/plan.js';
 import { loadNative, type Native } from '../shim/native.js';
-import { applyResources, createCgroup, openEntry, destroyCgroup, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { initPath } from '../shim/resources.js';
+import { applyResources, createCgroup, openEntry, destroyCgroup, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { HostCgroupMount } from '../linux/mountinfo.js';
@@ -223,6 +224,10 @@ async function launch(
   const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let launched;
   trace('create: launching');
+  // Under a memory limit from its first instruction, the init must find its own binary in the
+  // page cache: read in by its page faults, it would be charged to the container, and a tight
+  // limit with a cold cache made it thrash on its own text instead of failing.
+  if (useCgroup && memoryBound(spec.linux?.resources)) fs.readFileSync(initPath());
   try {
     launched = await launchInit({
       cloneFlags: plan.cloneFlags,
@@ -250,6 +255,8 @@ async function launch(
       },
     });
   } catch (e) {
+    // runc's wording: the limit is on from the start, so an init that outgrows it is killed.
+    if (useCgroup && oomEvents(cgroup) > 0) throw new TsrunError('container init was OOM-killed (memory limit too low?)', { cause: e });
     if (e instanceof InitOpError) throw new TsrunError(e.message);
     throw e;
   }
@@ -262,9 +269,9 @@ async function launch(
   });
   trace('create: init ready');
   fault('create:ready');
-  // Like runc, the limits apply once the init has built the rootfs (it mknod()s devices that
-  // the device rules may deny).
-  if (useCgroup) applyResources(cgroup, { ...spec.linux?.resources, devices: effectiveDeviceRules(spec) });
+  // Like runc, the other limits apply once the init has built the rootfs (it mknod()s devices
+  // that the device rules may deny).
+  if (useCgroup) applyResources(cgroup, { ...laterResources(spec.linux?.resources), devices: effectiveDeviceRules(spec) });
   record.pid = launched.pid;
   record.pidStartTime = readStartTime(launched.pid) ?? 0;
   trace('create: resources applied');
@@ -318,7 +325,7 @@ function withListenFds(p: Process): Process {
  */
 function placeCgroup(ctx: Ctx, cgroup: CgroupHandle, spec: Spec): boolean {
   try {
-    createCgroup(cgroup, undefined);
+    createCgroup(cgroup, memoryBound(spec.linux?.resources));
     return true;
   } catch (e) {
     const code = (e as { code?: string }).code;
@@ -332,6 +339,25 @@ function placeCgroup(ctx: Ctx, cgroup: CgroupHandle, spec: Spec): boolean {
     ctx.log.debug(`rootless: cgroup skipped (${(e as Error).message})`);
     return false;
   }
+}
+
+/**
+ * The memory limit (and memory+swap) goes on the cgroup before the init enters it. Set after
+ * the rootfs is built, as runc does, it meets what the kernel has charged meanwhile in per-CPU
+ * batches of 256 KiB: v1 refuses a limit below that with EBUSY, v2 reclaims and may OOM-kill
+ * the init, although the container needs far less. The OOM killer switch waits with the rest
+ * (disabled on a limit the init outgrows, create would hang instead of failing).
+ */
+function memoryBound(r: Resources | undefined): Resources | undefined {
+  const m = r?.memory;
+  if (!m || (!m.limit && !m.swap)) return undefined;
+  return { memory: { limit: m.limit, swap: m.swap } };
+}
+
+/** linux.resources without what memoryBound() set. */
+function laterResources(r: Resources | undefined): Resources | undefined {
+  if (!r?.memory) return r;
+  return { ...r, memory: { ...r.memory, limit: undefined, swap: undefined } };
 }
 
 /** Maps a host cgroup mount to the container's directory in it. */

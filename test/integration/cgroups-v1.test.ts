@@ -257,6 +257,38 @@ t.test('memory: a process allocating past memory.limit_in_bytes is OOM-killed an
   await noLeaks(t, before);
 });
 
+// The kernel charges a cgroup in per-CPU batches of 256 KiB: a limit written after the init has
+// charged its first pages would be refused (EBUSY) below that, although the container needs less.
+t.test('memory: the limit is on before the init enters its cgroup: echo runs under 240 KiB', { skip: skip || (!testingTsrun() && "runc's init needs megabytes") }, async (t) => {
+  const before = snapshotHost(t);
+  const limit = 240 * 1024;
+  for (let i = 0; i < 3; i++) {
+    const id = uniqueId(t);
+    const b = cgBundle(t, id, ['echo', 'it works'], { memory: { limit, swap: limit } });
+    const seen = join(b.dir, 'limit-at-createRuntime');
+    // createRuntime: the init is in its cgroup and has built the rootfs; nothing has run yet.
+    b.config.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat ${join(dirOf('memory', id), 'memory.limit_in_bytes')} > ${seen}`] }] };
+    writeFileSync(b.configPath, JSON.stringify(b.config));
+    const r = rt(t, ['run', '--bundle', b.dir, id]);
+    ok(t, r, `run ${i + 1}`);
+    t.equal(readOut(r).trim(), 'it works', `run ${i + 1}: the process ran under the limit`);
+    t.equal(readFileSync(seen, 'utf8').trim(), String(limit), `run ${i + 1}: the limit was already set when createRuntime ran`);
+    t.same(allDirs(id).filter((d) => existsSync(d)), [], `run ${i + 1}: the cgroup is gone`);
+  }
+  await noLeaks(t, before);
+});
+
+t.test('memory: an init that outgrows the limit fails create with one line, like runc\'s, and nothing is left', { skip }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const limit = 32 * 1024;
+  const b = cgBundle(t, id, ['true'], { memory: { limit, swap: limit } });
+  const c = rt(t, ['create', '--bundle', b.dir, id]);
+  failsWithOneLine(t, c, 'create under a 32 KiB limit', `create ${id}`, /container init was OOM-killed \(memory limit too low\?\)/);
+  t.same(allDirs(id).filter((d) => existsSync(d)), [], 'no cgroup left');
+  await noLeaks(t, before);
+});
+
 t.test('pids: a fork loop stops at pids.max', { skip }, async (t) => {
   const before = snapshotHost(t);
   const id = uniqueId(t);

@@ -105,6 +105,41 @@ t.test('a process allocating past memory.max is OOM-killed and events reports it
   ok(t, rt(t, ['delete', '--force', id]), 'delete --force');
 });
 
+// memory.max is written before the init enters its cgroup: written after the init's set-up, a
+// limit below what it had charged made the kernel OOM-kill the init while create went on.
+t.test('memory.max is set before the init enters its cgroup', async (t) => {
+  const limit = 2 << 20;
+  const id = uniqueId(t);
+  const path = `/tsrun-vm-mem-${id}`;
+  const b = makeBundle(t, (c) => {
+    withResources({ memory: { limit, swap: limit } }, ['echo', 'it works'])(c);
+    c.linux.cgroupsPath = path;
+  });
+  const seen = join(b.dir, 'max-at-createRuntime');
+  // createRuntime: the init is in its cgroup and has built the rootfs; nothing has run yet.
+  b.config.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat ${CG}${path}/memory.max > ${seen}`] }] };
+  writeFileSync(b.configPath, JSON.stringify(b.config));
+  const r = rt(t, ['run', '--bundle', b.dir, id]);
+  ok(t, r, 'run');
+  t.equal(readOut(r).trim(), 'it works', 'the process ran under the limit');
+  t.equal(readFileSync(seen, 'utf8').trim(), String(limit), 'memory.max was already set when createRuntime ran');
+  t.notOk(existsSync(join(CG, path)), 'the cgroup is gone');
+});
+
+t.test("an init that outgrows memory.max fails create with runc's OOM message, and its cgroup is gone", async (t) => {
+  const id = uniqueId(t);
+  const path = `/tsrun-vm-mem-${id}`;
+  const b = makeBundle(t, (c) => {
+    withResources({ memory: { limit: 32 << 10, swap: 32 << 10 } }, ['true'])(c);
+    c.linux.cgroupsPath = path;
+  });
+  const r = rt(t, ['create', '--bundle', b.dir, id]);
+  t.not(r.status, 0, 'create fails', { detail: describe(r) });
+  t.match(r.stderr, new RegExp(`^tsrun: create ${id}: container init was OOM-killed \\(memory limit too low\\?\\)`), 'one line naming the cause', { err: r.stderr });
+  t.notOk(existsSync(join(CG, path)), 'no cgroup left');
+  t.equal(stateOf(t, id), undefined, 'no state left');
+});
+
 t.test('a fork loop stops at pids.max', async (t) => {
   const id = uniqueId(t);
   // busybox ash reports a failed fork and exits; the container stops, its cgroup stays until delete.
