@@ -224,9 +224,9 @@ async function launch(
   const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let launched;
   trace('create: launching');
-  // Under a memory limit from its first instruction, the init must find its own binary in the
-  // page cache: read in by its page faults, it would be charged to the container, and a tight
-  // limit with a cold cache made it thrash on its own text instead of failing.
+  // The init runs under the memory limit from its clone (v2) or its first op (v1), so it must
+  // find its own binary in the page cache: read in by its page faults, it would be charged to the
+  // container, and a tight limit with a cold cache made it thrash on its own text (v2 VM).
   if (useCgroup && memoryBound(spec.linux?.resources)) fs.readFileSync(initPath());
   try {
     launched = await launchInit({
