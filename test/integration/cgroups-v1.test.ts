@@ -264,11 +264,11 @@ t.test('memory: the limit is on before the init enters its cgroup: echo runs und
   const limit = 240 * 1024;
   for (let i = 0; i < 3; i++) {
     const id = uniqueId(t);
-    const b = cgBundle(t, id, ['echo', 'it works'], { memory: { limit, swap: limit } });
-    const seen = join(b.dir, 'limit-at-createRuntime');
+    const seen = join(context(t).dir, `limit-at-createRuntime-${id}`);
     // createRuntime: the init is in its cgroup and has built the rootfs; nothing has run yet.
-    b.config.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat ${join(dirOf('memory', id), 'memory.limit_in_bytes')} > ${seen}`] }] };
-    writeFileSync(b.configPath, JSON.stringify(b.config));
+    const b = cgBundle(t, id, ['echo', 'it works'], { memory: { limit, swap: limit } }, (cfg) => {
+      cfg.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat ${join(dirOf('memory', id), 'memory.limit_in_bytes')} > ${seen}`] }] };
+    });
     const r = rt(t, ['run', '--bundle', b.dir, id]);
     ok(t, r, `run ${i + 1}`);
     t.equal(readOut(r).trim(), 'it works', `run ${i + 1}: the process ran under the limit`);

@@ -111,14 +111,13 @@ t.test('memory.max is set before the init enters its cgroup', async (t) => {
   const limit = 2 << 20;
   const id = uniqueId(t);
   const path = `/tsrun-vm-mem-${id}`;
+  const seen = join(context(t).dir, 'max-at-createRuntime');
   const b = makeBundle(t, (c) => {
     withResources({ memory: { limit, swap: limit } }, ['echo', 'it works'])(c);
     c.linux.cgroupsPath = path;
+    // createRuntime: the init is in its cgroup and has built the rootfs; nothing has run yet.
+    c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat ${CG}${path}/memory.max > ${seen}`] }] };
   });
-  const seen = join(b.dir, 'max-at-createRuntime');
-  // createRuntime: the init is in its cgroup and has built the rootfs; nothing has run yet.
-  b.config.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat ${CG}${path}/memory.max > ${seen}`] }] };
-  writeFileSync(b.configPath, JSON.stringify(b.config));
   const r = rt(t, ['run', '--bundle', b.dir, id]);
   ok(t, r, 'run');
   t.equal(readOut(r).trim(), 'it works', 'the process ran under the limit');
