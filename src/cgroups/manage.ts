@@ -333,10 +333,28 @@ function killAll(l: Layout): void {
     if (attempt % 20 === 0) {
       if (killFile) writeFile(killFile, '1');
       if (!killFile || l.mode !== 'unified') signalAll(l, [...out]);
+      releaseFromFrozenAncestor(l, out);
     }
     sleepMs(10);
   }
   // Still busy after ~3 s (a task stuck in the kernel): rmdir reports it.
+}
+
+/**
+ * A v1 cgroup under a frozen ancestor stays frozen after our thaw, and its SIGKILLed tasks cannot
+ * die there: move them to the freezer hierarchy's root, which thaws them (cgroup v2 kills frozen
+ * tasks by itself).
+ */
+function releaseFromFrozenAncestor(l: Layout, pids: Set<number>): void {
+  const f = l.v1.get('freezer');
+  if (!f || (readOptional(join(f.dir, 'freezer.state')) ?? '').trim() !== 'FROZEN') return;
+  for (const pid of pids) {
+    try {
+      writeFile(join(f.mount, 'cgroup.procs'), String(pid));
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { join, posix } from 'node:path';
 import { CgroupError, DEFAULT_ROOT, cgroupRoot } from './fs.js';
+import { hostCgroupMounts } from './mounts.js';
 
 export type CgroupMode = 'unified' | 'hybrid' | 'legacy';
 
@@ -178,15 +179,43 @@ export function layout(h: CgroupHandle): Layout {
     l.v2 = { mount: root, dir: join(root, h.path) };
     return l;
   }
+  const mounts = v1Mounts(root);
   for (const key of V1_HIERARCHIES) {
-    const mount = join(root, hierarchyDirName(key));
-    if (fs.existsSync(mount)) l.v1.set(key, { mount, dir: join(mount, pathIn(h, key)) });
+    const mount = mounts.get(key);
+    if (mount) l.v1.set(key, { mount, dir: join(mount, pathIn(h, key)) });
   }
   if (mode === 'hybrid') {
     const mount = join(root, 'unified');
     l.v2 = { mount, dir: join(mount, pathIn(h, 'unified')) };
   }
   return l;
+}
+
+let v1MountCache: { root: string; mounts: Map<string, string> } | undefined;
+
+/**
+ * v1 hierarchy key -> its mount point. On the host, from the mount table: other software may
+ * leave plain directories (hugetlb, net_cls, ...) on the cgroup tmpfs for controllers that are
+ * not mounted, and those are no hierarchy. A test double tree (TSRUN_CGROUP_ROOT) has no mounts:
+ * there a directory stands for a hierarchy.
+ */
+function v1Mounts(root: string): Map<string, string> {
+  if (v1MountCache?.root === root) return v1MountCache.mounts;
+  const mounts = new Map<string, string>();
+  if (root === DEFAULT_ROOT) {
+    const known = new Set<string>(V1_HIERARCHIES);
+    for (const m of hostCgroupMounts()) {
+      if (m.version !== 1 || posix.dirname(m.mountPoint) !== root) continue;
+      for (const opt of m.options.split(',')) if (known.has(opt) && !mounts.has(opt)) mounts.set(opt, m.mountPoint);
+    }
+  } else {
+    for (const key of V1_HIERARCHIES) {
+      const mount = join(root, hierarchyDirName(key));
+      if (fs.existsSync(mount)) mounts.set(key, mount);
+    }
+  }
+  v1MountCache = { root, mounts };
+  return mounts;
 }
 
 /** Every directory from just below mount down to dir (mount excluded), top first. */

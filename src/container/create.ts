@@ -12,10 +12,10 @@ import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { initJson, pidInInit } from '../shim/plan.js';
 import { loadNative, type Native } from '../shim/native.js';
 import { initPath } from '../shim/resources.js';
-import { applyResources, createCgroup, openEntry, destroyCgroup, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { applyResources, createCgroup, openEntry, destroyCgroup, isFrozen, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
-import type { HostCgroupMount } from '../linux/mountinfo.js';
+import type { HostCgroupMount } from '../cgroups/mounts.js';
 import { callerRlimits } from './caller-limits.js';
 import { runHook, runHooks } from './hooks.js';
 import { runContainerHooks } from './container-hooks.js';
@@ -151,6 +151,8 @@ async function launch(
   record.cgroup = cgroup;
   store.save(record);
   fault('create:record');
+  // runc: a frozen cgroup would stop the init mid-setup; refuse it before touching anything.
+  if (cgroupFrozen(cgroup)) throw new TsrunError("container's cgroup unexpectedly frozen");
   const useCgroup = placeCgroup(ctx, cgroup, spec);
   if (!useCgroup) {
     delete record.cgroup;
@@ -316,6 +318,15 @@ function withListenFds(p: Process): Process {
   if (!n) return p;
   const env = (p.env ?? []).filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
   return { ...p, env: [...env, `LISTEN_FDS=${n}`, 'LISTEN_PID=1'] };
+}
+
+/** The cgroup exists and is frozen (or there is no freezer to ask). */
+function cgroupFrozen(cgroup: CgroupHandle): boolean {
+  try {
+    return isFrozen(cgroup);
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { Op } from '../shim/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
 import { planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
 import { planProcess, type ProcessContext } from './process-plan.js';
-import type { HostCgroupMount } from './mountinfo.js';
+import type { HostCgroupMount } from '../cgroups/mounts.js';
 import { checkMountLabel, type LsmHost } from './lsm.js';
 import { planMemoryPolicy } from './memory-policy.js';
 

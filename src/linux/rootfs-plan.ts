@@ -8,7 +8,7 @@ import { F_HOST, F_OPTIONAL, Op } from '../shim/ops.js';
 import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { withMountLabel } from './lsm.js';
-import { hostCgroupMounts, type HostCgroupMount } from './mountinfo.js';
+import { hostCgroupMounts, type HostCgroupMount } from '../cgroups/mounts.js';
 
 export interface RootfsContext {
   rootfs: string;

@@ -4,7 +4,7 @@ import { readSync, writeSync } from 'node:fs';
 import { encodePlan, type PlanOp } from './plan.js';
 import { Op } from './ops.js';
 import { initPath } from './resources.js';
-import { errnoName, loadNative, O_CLOEXEC, SysError, type Native, type Rlimit, type WaitResult } from './native.js';
+import { errnoName, loadNative, O_CLOEXEC, SysError, WNOHANG, type Native, type Rlimit, type WaitResult } from './native.js';
 import type { CgroupEntry } from '../cgroups/manage.js';
 
 export interface LaunchOptions {
@@ -73,13 +73,35 @@ export class InitExitError extends Error {
   }
 }
 
+/**
+ * How long tsrun waits for the init's next message (its setup between two syncs): far more than
+ * any setup takes; an init that never answers (its cgroup frozen, a hung mount) must not hang
+ * create. TSRUN_INIT_TIMEOUT (seconds) overrides it.
+ */
+function initTimeoutMs(): number {
+  const s = Number(process.env.TSRUN_INIT_TIMEOUT);
+  return Number.isFinite(s) && s > 0 ? s * 1000 : 60_000;
+}
+
+/** The init did not answer within initTimeoutMs(). */
+export class InitTimeoutError extends Error {
+  constructor(seconds: number) {
+    super(`tsrun-init did not report within ${seconds} s while setting up the container (is its cgroup frozen?)`);
+    this.name = 'InitTimeoutError';
+  }
+}
+
 class LineReader {
   private buf = '';
   private readonly chunk = Buffer.alloc(4096);
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    private readonly readable: (fd: number, timeoutMs: number) => boolean,
+  ) {}
 
-  /** Next line without its newline, or null at EOF. */
-  next(): string | null {
+  /** Next line without its newline, or null at EOF; InitTimeoutError after timeoutMs without one. */
+  next(timeoutMs: number): string | null {
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const nl = this.buf.indexOf('\n');
       if (nl >= 0) {
@@ -87,6 +109,7 @@ class LineReader {
         this.buf = this.buf.slice(nl + 1);
         return line;
       }
+      if (!this.readable(this.fd, Math.max(0, deadline - Date.now()))) throw new InitTimeoutError(Math.round(timeoutMs / 1000));
       let n: number;
       try {
         n = readSync(this.fd, this.chunk, 0, this.chunk.length, null);
@@ -118,6 +141,9 @@ function withCgroupJoin(plan: readonly PlanOp[], files: readonly { fd: number; p
 const E2BIG = 7;
 const EAGAIN = 11;
 const EINVAL = 22;
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+const sleepMs = (ms: number): void => void Atomics.wait(sleepCell, 0, 0, ms);
 const ENOSYS = 38;
 
 export async function launchInit(opts: LaunchOptions): Promise<Launched> {
@@ -181,6 +207,16 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
       /* already gone */
     }
     try {
+      // A killed init in a frozen v1 cgroup dies only once thawed: wait a bounded time for it
+      // (whoever removes the cgroup thaws it; its parent, once this process exits, reaps it).
+      if (kill) {
+        for (let i = 0; i < 200; i++) {
+          const st = native.waitpid(p, WNOHANG);
+          if (st) return st;
+          sleepMs(5);
+        }
+        return null;
+      }
       return native.waitpid(p, 0);
     } catch {
       return null;
@@ -203,9 +239,10 @@ export async function launchInit(opts: LaunchOptions): Promise<Launched> {
       // init died before reading its plan: the line reader sees EOF and reports how
       if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
     }
-    const lines = new LineReader(fromInit[0]);
+    const lines = new LineReader(fromInit[0], (fd, ms) => native.pollIn(fd, ms));
+    const timeoutMs = initTimeoutMs();
     for (;;) {
-      const line = lines.next();
+      const line = lines.next(timeoutMs);
       if (line === null) {
         const st = reap(pid, false);
         throw new InitExitError(describeExit(st), st);

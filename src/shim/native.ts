@@ -41,6 +41,8 @@ export interface Native {
   /** waitpid on a worker thread: the event loop keeps running. */
   waitpidAsync(pid: number, options: number): Promise<WaitResult>;
   close(fd: number): void;
+  /** poll(2) for input on one fd: true when readable (or hung up), false when timeoutMs passed. */
+  pollIn(fd: number, timeoutMs: number): boolean;
   mkfifo(path: string, mode: number): void;
   /** A connected AF_UNIX stream socket (O_CLOEXEC). */
   connectUnix(path: string): number;
@@ -54,6 +56,7 @@ export interface Native {
 export const O_CLOEXEC = 0o2000000;
 export const O_NONBLOCK = 0o4000;
 export const WNOHANG = 1;
+export const POLLIN = 1;
 export const WALL = 0x40000000;
 export const PR_SET_CHILD_SUBREAPER = 36;
 export const AF_UNIX = 1;
@@ -123,6 +126,7 @@ async function load(): Promise<Native> {
   const cSocketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
   const cWaitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
   const cClose = libc.func('int close(int fd)');
+  const cPoll = libc.func('int poll(_Inout_ int16_t *fds, unsigned long nfds, int timeout)');
   const cKill = libc.func('int kill(int pid, int sig)');
   const cPrctl = libc.func(
     'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
@@ -177,6 +181,17 @@ async function load(): Promise<Native> {
       const fds = new Int32Array(2);
       check('socketpair', cSocketpair(domain, type, protocol, fds) as number);
       return [fds[0]!, fds[1]!];
+    },
+    pollIn(fd, timeoutMs) {
+      // struct pollfd { int fd; short events; short revents; } as four int16s (little endian x86-64/arm64).
+      const pfd = new Int16Array([fd & 0xffff, fd >>> 16, POLLIN, 0]);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const r = cPoll(pfd, 1, Math.max(0, deadline - Date.now())) as number;
+        if (r < 0 && koffi.errno() === EINTR) continue;
+        check('poll', r);
+        return r > 0;
+      }
     },
     waitpid(pid, options) {
       const st = new Int32Array(1);

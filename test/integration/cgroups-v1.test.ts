@@ -4,7 +4,7 @@
 // observed inside the container (OOM kill, failing fork, CPU affinity, throttling, freezing).
 // The cgroup v2 side runs in a VM (test/vm/).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -713,3 +713,100 @@ for (const [what, cpu] of [['cpus', { cpus: '1000' }], ['mems', { mems: '63' }]]
     await noLeaks(t, before);
   });
 }
+
+// runc: linux.devices only creates the node; whether it may be used is what linux.resources.devices says.
+t.test('a device listed in linux.devices but denied by resources.devices cannot be used, by the init or an exec', { skip }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const kmsg = statSync('/dev/kmsg');
+  const probe = 'if echo tsrun-devdeny >/dev/kmsg 2>/dev/null; then echo WROTE; else echo DENIED; fi';
+  const b = cgBundle(t, id, ['sh', '-c', `${probe}; echo started; sleep 60`], {
+    devices: [{ allow: false, access: 'rwm' }],
+  }, (cfg) => {
+    cfg.linux.devices = [{ path: '/dev/kmsg', type: 'c', major: Math.floor(kmsg.rdev / 256), minor: kmsg.rdev % 256, fileMode: 0o666 }];
+  });
+  const c = await running(t, id, b);
+  t.match(readOut(c), /DENIED/, 'the init cannot write the device');
+  t.notMatch(readOut(c), /WROTE/, 'the init did not write the device');
+  t.equal(execSh(t, id, 'test -c /dev/kmsg && echo NODE').stdout.trim(), 'NODE', 'the node exists in the container');
+  t.equal(execSh(t, id, probe).stdout.trim(), 'DENIED', "an exec'd process cannot write the device");
+  t.equal(execSh(t, id, 'echo x >/dev/null && echo NULL-OK').stdout.trim(), 'NULL-OK', 'the default devices stay usable');
+  if (testingTsrun()) t.notMatch(readCg('devices', id, 'devices.list'), /^c 1:11 /m, 'no allow rule for the listed device');
+  await finish(t, id);
+  await noLeaks(t, before);
+});
+
+// Other software (runc's own tests, containerd's CRI plugin) may mkdir controller names on the
+// cgroup tmpfs without mounting anything there: such a directory is no hierarchy.
+t.test('plain directories under /sys/fs/cgroup for controllers that are not mounted are not taken for hierarchies', { skip }, async (t) => {
+  const mounted = new Set(hierarchies().map((h) => h.slice(CG.length + 1)));
+  const made = ['hugetlb', 'net_cls', 'net_prio', 'perf_event', 'rdma', 'misc']
+    .filter((c) => !mounted.has(c) && !existsSync(join(CG, c)))
+    .map((c) => join(CG, c));
+  if (made.length === 0) {
+    t.pass('every candidate controller is mounted or present here: nothing to fake');
+    return;
+  }
+  for (const d of made) mkdirSync(join(d, cgPath('plain')), { recursive: true });
+  t.teardown(() => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+  });
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const b = cgBundle(t, id, ['sh', '-c', 'echo started; exec sleep 1000']);
+  await running(t, id, b);
+  ok(t, execSh(t, id, 'true'), 'exec');
+  for (const d of made) t.notOk(existsSync(join(d, cgPath(id))), `nothing made under the plain directory ${d}`);
+  await finish(t, id);
+  await noLeaks(t, before);
+});
+
+// runc refuses a frozen cgroup at once ("container's cgroup unexpectedly frozen"); an init put
+// into a frozen cgroup would stop mid-setup, and create must never wait for it without a bound.
+t.test('create into a pre-existing frozen cgroup is refused at once, and the cgroup is left as it was', { skip }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const frozenDir = dirOf('freezer', id);
+  mkdirSync(frozenDir);
+  t.teardown(() => {
+    try {
+      writeFileSync(join(frozenDir, 'freezer.state'), 'THAWED');
+      rmdirSync(frozenDir);
+    } catch { /* gone */ }
+  });
+  writeFileSync(join(frozenDir, 'freezer.state'), 'FROZEN');
+  const b = cgBundle(t, id, ['true']);
+  for (const cmd of [['run', '-d'], ['create']]) {
+    const r = rt(t, [...cmd, '--bundle', b.dir, id], { timeoutMs: 30_000 });
+    failsWithOneLine(t, r, cmd[0]!, `${cmd[0]} ${id}`, /container's cgroup unexpectedly frozen/);
+    t.equal(readFileSync(join(frozenDir, 'freezer.state'), 'utf8').trim(), 'FROZEN', `${cmd[0]}: the cgroup is still frozen`);
+    t.equal(stateOf(t, id), undefined, `${cmd[0]}: no container is left`);
+  }
+  writeFileSync(join(frozenDir, 'freezer.state'), 'THAWED');
+  rmdirSync(frozenDir);
+  await noLeaks(t, before);
+});
+
+t.test('create under a frozen parent cgroup fails after a bounded wait, naming what it waited for, and leaves nothing', { skip: skip || (!testingTsrun() && 'TSRUN_INIT_TIMEOUT is tsrun\'s') }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const parent = join(CG, 'freezer', `tsrun-it-parent-${id}`);
+  mkdirSync(parent);
+  t.teardown(() => {
+    try {
+      writeFileSync(join(parent, 'freezer.state'), 'THAWED');
+      rmdirSync(parent);
+    } catch { /* gone */ }
+  });
+  writeFileSync(join(parent, 'freezer.state'), 'FROZEN');
+  const b = makeBundle(t, (cfg) => { cfg.linux.cgroupsPath = `/tsrun-it-parent-${id}/${id}`; }, { args: ['true'] });
+  const r = rt(t, ['create', '--bundle', b.dir, id], { timeoutMs: 30_000, env: { ...process.env, TSRUN_INIT_TIMEOUT: '2' } });
+  failsWithOneLine(t, r, 'create', `create ${id}`, /did not report within 2 s/);
+  t.equal(stateOf(t, id), undefined, 'no container is left');
+  writeFileSync(join(parent, 'freezer.state'), 'THAWED');
+  for (const h of hierarchies()) {
+    t.notOk(existsSync(join(h, `tsrun-it-parent-${id}`, id)), `no cgroup left in ${h}`);
+    try { rmdirSync(join(h, `tsrun-it-parent-${id}`)); } catch { /* not there */ }
+  }
+  await noLeaks(t, before);
+});

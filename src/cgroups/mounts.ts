@@ -1,4 +1,5 @@
-// The host's cgroup hierarchies, read from /proc/self/mountinfo.
+// The host's cgroup hierarchies, read from the mount table (/proc/self/mountinfo): which
+// hierarchies exist is what is mounted, never which directories exist under /sys/fs/cgroup.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
