@@ -10,6 +10,7 @@
 // runc gets the same answers for the rule lists cgroup v1 can express (it emulates v1: merged
 // exceptions per device); where v1 cannot (a deny punching a hole in an allowed wildcard, which
 // runc refuses), the later rule still wins here.
+import { deviceAccess } from './device-access.js';
 import * as fs from 'node:fs';
 import type { DeviceCgroup } from '../spec/types.js';
 import { type Bpf, closeFd, loadBpf, openCgroupDir } from '../shim/bpf.js';
@@ -78,20 +79,20 @@ export function normalizeRule(r: DeviceCgroup, index: number): DeviceMatch {
     return v;
   };
   let access = 0;
-  for (const ch of r.access ?? '') {
+  for (const ch of deviceAccess(r.access) ?? '') {
     if (ch === 'r') access |= BPF_DEVCG_ACC_READ;
     else if (ch === 'w') access |= BPF_DEVCG_ACC_WRITE;
-    else if (ch === 'm') access |= BPF_DEVCG_ACC_MKNOD;
-    else throw new CgroupError(`${at}: invalid access ${JSON.stringify(r.access)} (a composition of r, w and m)`);
+    else access |= BPF_DEVCG_ACC_MKNOD;
   }
-  return { allow: !!r.allow, type, major: num(r.major, 'major'), minor: num(r.minor, 'minor'), access: access || ACC_ALL };
+  return { allow: !!r.allow, type, major: num(r.major, 'major'), minor: num(r.minor, 'minor'), access };
 }
 
 const matchesAll = (m: DeviceMatch): boolean => m.type === 'a' && m.major < 0 && m.minor < 0 && m.access === ACC_ALL;
 
 /** The rules that can matter (after the last match-all rule) and the verdict when none matches. */
 export function effectiveRules(rules: readonly DeviceCgroup[]): { rules: DeviceMatch[]; defaultAllow: boolean } {
-  const all = rules.map(normalizeRule);
+  // A rule naming none of r, w, m decides nothing (runc ignores it too).
+  const all = rules.map(normalizeRule).filter((m) => m.access !== 0);
   let start = 0;
   let defaultAllow = false;
   all.forEach((m, i) => {

@@ -1,4 +1,5 @@
 // Lifecycle of a cgroup: create, join, freeze, kill, remove.
+import { type SubCgroups, withSubCgroups } from './sub-cgroups.js';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Resources } from '../spec/types.js';
@@ -185,8 +186,9 @@ const O_WRONLY = 1;
 const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
 
-export function openEntry(h: CgroupHandle): CgroupEntry {
-  const l = layout(h);
+/** The cgroup's join files, or with `subs` (exec --cgroup) those of its sub-cgroups. */
+export function openEntry(h: CgroupHandle, subs?: SubCgroups): CgroupEntry {
+  const l = withSubCgroups(layout(h), subs);
   const fds: number[] = [];
   const close = (): void => {
     for (const fd of fds.splice(0)) fs.closeSync(fd);

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Resources } from '../spec/types.js';
 import { setDevicesV2 } from './devices-ebpf.js';
 import { CgroupError, type CgDir, cgDir, warn } from './fs.js';
-import { type CgroupHandle, type Layout, layout, levels } from './paths.js';
+import { type CgroupHandle, type CgroupMode, type Layout, layout, levels } from './paths.js';
 import * as v1 from './v1.js';
 import * as v2 from './v2.js';
 
@@ -91,6 +91,14 @@ const GROUPS: Group[] = [
     setV2: v2.setUnified,
   },
 ];
+
+/**
+ * What the host's cgroup mode rules out before anything is made, with runc's wording: unified
+ * keys need a cgroup v2 host (a hybrid host's cgroup2 holds no controllers runc would write).
+ */
+export function checkResourcesForMode(r: Resources | undefined, mode: CgroupMode): void {
+  if (r?.unified != null && mode !== 'unified') throw new CgroupError('invalid configuration: cannot use unified on cgroup v1');
+}
 
 /**
  * Device rules on cgroup v2: an eBPF program (BPF_PROG_TYPE_CGROUP_DEVICE) attached to the cgroup,

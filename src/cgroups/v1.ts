@@ -1,4 +1,5 @@
 // linux.resources -> cgroup v1 files, one function per controller (runc libcontainer/cgroups/fs).
+import { deviceAccess } from './device-access.js';
 import type { DeviceCgroup, Resources } from '../spec/types.js';
 import { CgroupError, type CgDir, warn } from './fs.js';
 
@@ -16,16 +17,21 @@ export function cpusetCopyIfEmpty(d: CgDir, parent: CgDir): void {
   }
 }
 
-export function deviceRuleString(rule: DeviceCgroup): string {
+/** The devices.allow/deny line of a rule; null for a rule that names none of r, w, m. */
+export function deviceRuleString(rule: DeviceCgroup): string | null {
   const n = (v: number | undefined): string => (v === undefined || v < 0 ? '*' : String(v));
-  return `${rule.type ?? 'a'} ${n(rule.major)}:${n(rule.minor)} ${rule.access || 'rwm'}`;
+  const access = deviceAccess(rule.access);
+  return access === null ? null : `${rule.type ?? 'a'} ${n(rule.major)}:${n(rule.minor)} ${access}`;
 }
 
 /** Deny everything first, then the rules in order (a later "a" allow switches back to allow-all). */
 export function setDevicesV1(d: CgDir, r: Resources): void {
   if (!r.devices?.length) return;
   d.write('devices.deny', 'a');
-  for (const rule of r.devices) d.write(rule.allow ? 'devices.allow' : 'devices.deny', deviceRuleString(rule));
+  for (const rule of r.devices) {
+    const line = deviceRuleString(rule);
+    if (line !== null) d.write(rule.allow ? 'devices.allow' : 'devices.deny', line);
+  }
 }
 
 function writeMemoryLimit(d: CgDir, limit: number): void {

@@ -12,7 +12,7 @@ import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { initJson, pidInInit } from '../shim/plan.js';
 import { loadNative, type Native } from '../shim/native.js';
 import { initPath } from '../shim/resources.js';
-import { applyResources, createCgroup, openEntry, destroyCgroup, isFrozen, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { applyResources, checkResourcesForMode, createCgroup, detectMode, openEntry, destroyCgroup, isFrozen, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { HostCgroupMount } from '../cgroups/mounts.js';
@@ -151,6 +151,7 @@ async function launch(
   record.cgroup = cgroup;
   store.save(record);
   fault('create:record');
+  checkResourcesForMode(spec.linux?.resources, cgroup.mode ?? detectMode());
   // runc: a frozen cgroup would stop the init mid-setup; refuse it before touching anything.
   if (cgroupFrozen(cgroup)) throw new TsrunError("container's cgroup unexpectedly frozen");
   const useCgroup = placeCgroup(ctx, cgroup, spec);

@@ -9,7 +9,7 @@ import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.js';
-import { openEntry } from '../cgroups/index.js';
+import { openEntry, parseSubCgroups } from '../cgroups/index.js';
 import { callerRlimits } from './caller-limits.js';
 import { connectConsoleSocket, connectUnixOrFail } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
@@ -39,7 +39,8 @@ export interface ExecOptions {
   apparmor?: string;
   processLabel?: string;
   ignorePaused: boolean;
-  cgroup?: string;
+  /** --cgroup arguments: [controller[,controller]:]path of existing sub-cgroups to join. */
+  cgroups?: string[];
 }
 
 export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
@@ -91,7 +92,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
         keepFds: [...preserved, ...own],
         rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
         native,
-        cgroup: r.cgroup ? openEntry(r.cgroup) : undefined,
+        cgroup: r.cgroup ? openEntry(r.cgroup, parseSubCgroups(o.cgroups ?? [])) : undefined,
         joinAfterFork: true,
         onSpawn: () => {
           fault('exec:spawn');

@@ -65,7 +65,6 @@ const PATTERN_WORDS: Record<string, string> = {
   '^[-0-9, ]*$': 'must be a CPU list such as 0-3,7',
   '^MB:[^\\n]*$': 'must start with "MB:" and be a single line',
   '^[1-9][0-9]*[KMG]B$': 'must be a page size such as 64KB, 2MB or 1GB',
-  '^[rwm]*$': 'must be a combination of r, w and m',
   '^CAP_[A-Z_]+$': 'must be a capability name such as CAP_CHOWN',
   '^/': 'must be an absolute path',
 };

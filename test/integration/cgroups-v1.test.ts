@@ -810,3 +810,50 @@ t.test('create under a frozen parent cgroup fails after a bounded wait, naming w
   }
   await noLeaks(t, before);
 });
+
+// runc: "invalid configuration: cannot use unified on cgroup v1" (also on a hybrid host).
+t.test('linux.resources.unified on a cgroup v1 host is refused at create and by update', { skip }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const b = cgBundle(t, id, ['true'], { unified: { 'memory.min': '131072' } });
+  const r = rt(t, ['run', '-d', '--bundle', b.dir, id]);
+  failsWithOneLine(t, r, 'run', `run ${id}`, /invalid configuration: cannot use unified on cgroup v1/);
+  t.equal(stateOf(t, id), undefined, 'no container is left');
+  const id2 = uniqueId(t);
+  const b2 = cgBundle(t, id2, ['sh', '-c', 'echo started; exec sleep 1000']);
+  await running(t, id2, b2);
+  const u = rt(t, ['update', '-r', '-', id2], { input: JSON.stringify({ unified: { 'pids.max': '10' } }) });
+  failsWithOneLine(t, u, 'update', `update ${id2}`, /invalid configuration: cannot use unified on cgroup v1/);
+  await finish(t, id2);
+  await noLeaks(t, before);
+});
+
+t.test('exec --cgroup joins existing sub-cgroups of the container, and refuses paths outside it or missing ones', { skip }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const b = cgBundle(t, id, ['sh', '-c', 'echo started; exec sleep 1000']);
+  await running(t, id, b);
+  for (const c of ['memory', 'pids']) mkdirSync(join(dirOf(c, id), 'sub'));
+  const own = rt(t, ['exec', '--cgroup', 'memory:sub', '--cgroup', 'pids:sub', id, 'cat', '/proc/self/cgroup']);
+  ok(t, own, 'exec --cgroup memory:sub --cgroup pids:sub');
+  const lines = parseProcCgroupLines(own.stdout);
+  t.equal(lines.get('memory'), `${cgPath(id)}/sub`, 'memory: the sub-cgroup');
+  t.equal(lines.get('pids'), `${cgPath(id)}/sub`, 'pids: the sub-cgroup');
+  t.equal(lines.get('cpu'), cgPath(id), "cpu: the container's cgroup");
+  failsWithOneLine(t, rt(t, ['exec', '--cgroup', '..', id, 'true']), 'exec --cgroup ..', `exec ${id}`, /\.\. is not a sub cgroup path/);
+  failsWithOneLine(t, rt(t, ['exec', '--cgroup', 'nonexistent', id, 'true']), 'exec --cgroup nonexistent', `exec ${id}`, /adding pid .*\/nonexistent\/cgroup.procs: no such file/);
+  failsWithOneLine(t, rt(t, ['exec', '--cgroup', 'whaaat:/', id, 'true']), 'exec --cgroup whaaat:/', `exec ${id}`, /unknown controller whaaat/);
+  failsWithOneLine(t, rt(t, ['exec', '--cgroup', 'a', '--cgroup', 'b', id, 'true']), 'two --cgroup without a controller', `exec ${id}`, /missing <controller>: prefix/);
+  for (const c of ['memory', 'pids']) rmdirSync(join(dirOf(c, id), 'sub'));
+  await finish(t, id);
+  await noLeaks(t, before);
+});
+
+function parseProcCgroupLines(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [, ctrls, p] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+    if (ctrls !== undefined && p !== undefined) for (const c of ctrls.split(',')) m.set(c, p);
+  }
+  return m;
+}

@@ -87,13 +87,6 @@ const EXCEPTIONS: Exception[] = [
     matches: (e) => e.keyword === 'enum' && /^\/linux\/resources\/devices\/\d+\/type$/.test(e.instancePath),
   },
   {
-    id: 'device-rule-access',
-    kinds: ['config'],
-    direction: 'stricter',
-    reason: 'config-linux.md, Allowed Device list: access is a composition of r, w and m; upstream accepts any string.',
-    matches: (e) => e.keyword === 'pattern' && /^\/linux\/resources\/devices\/\d+\/access$/.test(e.instancePath),
-  },
-  {
     id: 'map-empty-key',
     kinds: ['config', 'state', 'features'],
     direction: 'stricter',
@@ -435,7 +428,6 @@ function targeted(): Array<{ kind: Kind; doc: Loose; expect: string }> {
     { kind: 'config', expect: 'personality-domain-required', doc: v((d) => delete d.linux.personality.domain) },
     { kind: 'config', expect: 'throttle-rate-required', doc: v((d) => delete d.linux.resources.blockIO.throttleWriteIOPSDevice[0].rate) },
     { kind: 'config', expect: 'device-rule-type', doc: v((d) => (d.linux.resources.devices[1].type = 'p')) },
-    { kind: 'config', expect: 'device-rule-access', doc: v((d) => (d.linux.resources.devices[1].access = 'rx')) },
     { kind: 'config', expect: 'map-empty-key', doc: v((d) => (d.annotations[''] = 1)) },
     { kind: 'config', expect: 'map-empty-key', doc: v((d) => (d.linux.sysctl[''] = null)) },
     { kind: 'config', expect: 'device-fileMode-uint32', doc: v((d) => (d.linux.devices[0].fileMode = 0o4755)) },

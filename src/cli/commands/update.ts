@@ -3,7 +3,7 @@ import { TsrunError } from '../../errors.js';
 import type { Ctx } from '../context.js';
 import type { ParsedArgs } from '../table.js';
 import type { Resources } from '../../spec/types.js';
-import { applyResources } from '../../cgroups/index.js';
+import { applyResources, checkResourcesForMode, detectMode } from '../../cgroups/index.js';
 import { resourcesFromUpdateFlags } from '../../cgroups/update-flags.js';
 import { withLock } from '../../container/lock.js';
 import { currentStatus } from '../../container/status.js';
@@ -46,6 +46,7 @@ export default async function update(ctx: Ctx, args: ParsedArgs): Promise<number
     // Like runc, update leaves the device rules alone: the container keeps its own list (the
     // config's rules plus the devices every container needs), never the file's bare rules.
     const { devices: _ignored, ...rest } = resources;
+    checkResourcesForMode(rest, r.cgroup.mode ?? detectMode());
     await applyResources(r.cgroup, rest);
   });
   return 0;
