@@ -8,7 +8,7 @@ TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 SHARED ?= ../shared
 RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 
-.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-test man completions
+.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-test man completions runc-compat runc-compat-deps
 
 all: build
 
@@ -56,8 +56,18 @@ demo: build rootfs
 	@echo '$$ build/tsrun run --bundle bundles/busybox demo-$$$$'
 	@$(BUILD)/tsrun run --bundle bundles/busybox demo-$$$$
 
-test: build rootfs
+test: build rootfs runc-compat-deps
 	bash test/run.sh
+
+# runc's own integration suite (../shared/runc-integration) against build/tsrun and Debian's runc
+# (test/runc-compat/; `make test` runs it too). This target also writes the table by test name
+# into docs/runc-compat.md, with the commit it ran on.
+runc-compat-deps: apt-deps
+	@$(SHARED)/runc-integration/prepare.sh --install >/dev/null 2>&1 || $(SHARED)/runc-integration/prepare.sh --install
+
+runc-compat: build rootfs runc-compat-deps
+	bash test/run.sh test/runc-compat; status=$$?; \
+	  bash scripts/runc-compat-doc.sh build/runc-compat docs/runc-compat.md; exit $$status
 
 # The robustness campaigns, longer (test/robustness/): 20,000 fuzz cases with a fresh seed, more rounds.
 soak: build rootfs
