@@ -1,4 +1,4 @@
-/* Op codes of the launch plan. Mirrored by src/shim/ops.ts; see ffi/PLAN.md. */
+/* The launch plan's encoding (ffi/PLAN.md); the op codes are generated into init/op-table.h. */
 #ifndef TSRUN_PLAN_H
 #define TSRUN_PLAN_H
 
@@ -8,55 +8,6 @@
 #define F_OPTIONAL 1
 #define F_HOST 2
 
-enum plan_op {
-	OP_SETNS = 1,
-	OP_UNSHARE = 2,
-	OP_SYNC = 3,
-	OP_FORK = 4,
-	OP_SET_ROOT_IDS = 5,
-	OP_ROOTFS = 6,
-	OP_MOUNT = 7,
-	OP_MOUNT_SETATTR = 8,
-	OP_MKDIR = 9,
-	OP_MKNOD = 10,
-	OP_SYMLINK = 11,
-	OP_CHOWN = 12,
-	OP_PIVOT_ROOT = 13,
-	OP_MOVE_ROOT = 14,
-	OP_MASK = 15,
-	OP_READONLY = 16,
-	OP_WRITE_FILE = 17,
-	OP_HOSTNAME = 18,
-	OP_DOMAINNAME = 19,
-	OP_CHDIR = 20,
-	OP_RLIMIT = 21,
-	OP_PERSONALITY = 22,
-	OP_IOPRIO = 23,
-	OP_SCHED = 24,
-	OP_AFFINITY = 25,
-	OP_CAP_BOUNDING = 26,
-	OP_USER = 27,
-	OP_CAP_SET = 28,
-	OP_NO_NEW_PRIVS = 29,
-	OP_SECCOMP = 30,
-	OP_CONSOLE = 31,
-	OP_SETSID = 32,
-	OP_UMASK = 33,
-	OP_LOOKUP = 34,
-	OP_READY = 35,
-	OP_WAIT_START = 36,
-	OP_HOOK = 37,
-	OP_EXEC = 38,
-	OP_CLOSE_FDS = 39,
-	OP_DUMPABLE = 40,
-	OP_OOM_SCORE_ADJ = 41,
-	OP_PDEATHSIG = 42,
-	OP_IDMAP_MOUNT = 43,
-	OP_TMPCOPYUP = 44,
-	OP_MEMPOLICY = 45,
-	OP_PROC_WRITE = 46,
-	OP_CGROUP_JOIN = 47,
-	OP_MAX = 47
-};
+#include "init/op-table.h"
 
 #endif

@@ -19,15 +19,6 @@ char g_detail[512];
 int g_ready;
 int g_sync_r = -1, g_sync_w = -1;
 
-static const char *const op_names[OP_MAX + 1] = {
-	"?", "setns", "unshare", "sync", "fork", "set_root_ids", "rootfs", "mount",
-	"mount_setattr", "mkdir", "mknod", "symlink", "chown", "pivot_root", "move_root",
-	"mask", "readonly", "write_file", "hostname", "domainname", "chdir", "rlimit",
-	"personality", "ioprio", "sched", "affinity", "cap_bounding", "user", "cap_set",
-	"no_new_privs", "seccomp", "console", "setsid", "umask", "lookup", "ready",
-	"wait_start", "hook", "exec", "close_fds", "dumpable", "oom_score_adj", "pdeathsig",
-	"idmap_mount", "tmpcopyup", "mempolicy", "proc_write",
-};
 
 int fail(int err, const char *fmt, ...)
 {
@@ -185,7 +176,7 @@ static void report(uint32_t index, const struct rec *r)
 		dprintf(2, "tsrun-init: exec %s: %s\n", g_detail, strerror(g_err));
 		_exit(127);
 	}
-	dprintf(2, "tsrun-init: %s %s: %s\n", r->op <= OP_MAX ? op_names[r->op] : "?", g_detail,
+	dprintf(2, "tsrun-init: %s %s: %s\n", r->op <= OP_MAX && op_names[r->op] ? op_names[r->op] : "?", g_detail,
 		g_err ? strerror(g_err) : "failed");
 	_exit(1);
 }

@@ -65,7 +65,7 @@ static int umask_saved;
 			return fail(EINVAL, "malformed op %u", r->op); \
 	} while (0)
 
-static int op_setns(const struct rec *r)
+int op_setns(const struct rec *r)
 {
 	int fd;
 
@@ -82,7 +82,7 @@ static int op_setns(const struct rec *r)
 	return 0;
 }
 
-static int op_unshare(const struct rec *r)
+int op_unshare(const struct rec *r)
 {
 	NEED(1, 0);
 	if (unshare((int)I(0)) < 0)
@@ -90,7 +90,7 @@ static int op_unshare(const struct rec *r)
 	return 0;
 }
 
-static int op_sync(const struct rec *r)
+int op_sync(const struct rec *r)
 {
 	NEED(1, 0);
 	if (send_line("S %c\n", (char)I(0)) < 0)
@@ -98,7 +98,7 @@ static int op_sync(const struct rec *r)
 	return wait_answer();
 }
 
-static int op_fork(const struct rec *r)
+int op_fork(const struct rec *r)
 {
 	int go[2];
 	long pid;
@@ -180,7 +180,7 @@ static int setgroups_denied(void)
 	return !strncmp(buf, "deny", 4);
 }
 
-static int op_set_root_ids(const struct rec *r)
+int op_set_root_ids(const struct rec *r)
 {
 	(void)r;
 	/* EPERM: setgroups is denied in this user ns (/proc/self may not show it yet after setns) */
@@ -199,7 +199,7 @@ static int op_set_root_ids(const struct rec *r)
  */
 static int self_fd_dir = -1;
 
-static int op_rootfs(const struct rec *r)
+int op_rootfs(const struct rec *r)
 {
 	int e;
 
@@ -232,7 +232,7 @@ static int bind_remount(const char *path, unsigned long flags)
 	return -errno;
 }
 
-static int op_mount(const struct rec *r)
+int op_mount(const struct rec *r)
 {
 	unsigned long flags, prop, main_flags;
 	const char *src, *fstype, *data;
@@ -290,7 +290,7 @@ fail:
 	return fail(e, "%s", S(1));
 }
 
-static int op_mount_setattr(const struct rec *r)
+int op_mount_setattr(const struct rec *r)
 {
 	struct mount_attr attr = { 0 };
 	int e, fd;
@@ -310,7 +310,7 @@ static int op_mount_setattr(const struct rec *r)
 }
 
 /* An idmapped bind mount: a detached clone of the source, mapped through a user ns, moved in place. */
-static int op_idmap_mount(const struct rec *r)
+int op_idmap_mount(const struct rec *r)
 {
 	struct mount_attr attr = { 0 };
 	unsigned int rec;
@@ -352,7 +352,7 @@ static int op_idmap_mount(const struct rec *r)
 	return 0;
 }
 
-static int op_mkdir(const struct rec *r)
+int op_mkdir(const struct rec *r)
 {
 	int fd;
 
@@ -364,7 +364,7 @@ static int op_mkdir(const struct rec *r)
 	return 0;
 }
 
-static int op_mknod(const struct rec *r)
+int op_mknod(const struct rec *r)
 {
 	const char *name;
 	struct stat st;
@@ -394,7 +394,7 @@ static int op_mknod(const struct rec *r)
 	return e ? fail(e, "%s", S(0)) : 0;
 }
 
-static int op_symlink(const struct rec *r)
+int op_symlink(const struct rec *r)
 {
 	const char *name;
 	int dfd, e = 0;
@@ -409,7 +409,7 @@ static int op_symlink(const struct rec *r)
 	return e ? fail(e, "%s", S(1)) : 0;
 }
 
-static int op_chown(const struct rec *r)
+int op_chown(const struct rec *r)
 {
 	int fd, e = 0;
 
@@ -423,7 +423,7 @@ static int op_chown(const struct rec *r)
 	return e ? fail(e, "%s", S(0)) : 0;
 }
 
-static int op_pivot_root(const struct rec *r)
+int op_pivot_root(const struct rec *r)
 {
 	const char *root = root_path();
 
@@ -447,7 +447,7 @@ static int op_pivot_root(const struct rec *r)
 	return 0;
 }
 
-static int op_move_root(const struct rec *r)
+int op_move_root(const struct rec *r)
 {
 	const char *root = root_path();
 
@@ -466,7 +466,7 @@ static int op_move_root(const struct rec *r)
 	return 0;
 }
 
-static int op_readonly(const struct rec *r)
+int op_readonly(const struct rec *r)
 {
 	struct target t;
 	int e, p = plain(r);
@@ -513,7 +513,7 @@ static int write_file(int p, const char *path, const char *data, size_t len)
 	return (size_t)w == len ? 0 : -EIO;
 }
 
-static int op_write_file(const struct rec *r)
+int op_write_file(const struct rec *r)
 {
 	int e;
 
@@ -522,7 +522,7 @@ static int op_write_file(const struct rec *r)
 	return e < 0 ? fail(-e, "%s", S(0)) : 0;
 }
 
-static int op_hostname(const struct rec *r)
+int op_hostname(const struct rec *r)
 {
 	NEED(0, 1);
 	if (sethostname(S(0), r->lens[0]) < 0)
@@ -530,7 +530,7 @@ static int op_hostname(const struct rec *r)
 	return 0;
 }
 
-static int op_domainname(const struct rec *r)
+int op_domainname(const struct rec *r)
 {
 	NEED(0, 1);
 	if (setdomainname(S(0), r->lens[0]) < 0)
@@ -547,7 +547,7 @@ static int cwd_outside_root(void)
 	return n > 0 && buf[0] != '/';
 }
 
-static int op_chdir(const struct rec *r)
+int op_chdir(const struct rec *r)
 {
 	int fd, e = 0;
 
@@ -574,7 +574,7 @@ static int op_chdir(const struct rec *r)
 	return 0;
 }
 
-static int op_rlimit(const struct rec *r)
+int op_rlimit(const struct rec *r)
 {
 	struct rlimit rl;
 
@@ -586,7 +586,7 @@ static int op_rlimit(const struct rec *r)
 	return 0;
 }
 
-static int op_personality(const struct rec *r)
+int op_personality(const struct rec *r)
 {
 	NEED(1, 0);
 	if (personality((unsigned long)I(0)) < 0)
@@ -594,7 +594,7 @@ static int op_personality(const struct rec *r)
 	return 0;
 }
 
-static int op_ioprio(const struct rec *r)
+int op_ioprio(const struct rec *r)
 {
 	NEED(1, 0);
 	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (int)I(0)) < 0)
@@ -610,7 +610,7 @@ struct sched_attr_v1 {
 	uint64_t runtime, deadline, period;
 };
 
-static int op_sched(const struct rec *r)
+int op_sched(const struct rec *r)
 {
 	struct sched_attr_v1 a = { .size = sizeof a };
 
@@ -627,7 +627,7 @@ static int op_sched(const struct rec *r)
 	return 0;
 }
 
-static int op_affinity(const struct rec *r)
+int op_affinity(const struct rec *r)
 {
 	long max = 0;
 	cpu_set_t *set;
@@ -663,7 +663,7 @@ static uint64_t set64(int64_t lo, int64_t hi)
 	return ((uint64_t)hi << 32) | ((uint64_t)lo & 0xffffffffu);
 }
 
-static int op_cap_bounding(const struct rec *r)
+int op_cap_bounding(const struct rec *r)
 {
 	uint64_t keep;
 	int cap;
@@ -679,7 +679,7 @@ static int op_cap_bounding(const struct rec *r)
 	return 0;
 }
 
-static int op_user(const struct rec *r)
+int op_user(const struct rec *r)
 {
 	int n, i;
 	gid_t *gids;
@@ -709,7 +709,7 @@ static int op_user(const struct rec *r)
 	return 0;
 }
 
-static int op_cap_set(const struct rec *r)
+int op_cap_set(const struct rec *r)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -733,7 +733,7 @@ static int op_cap_set(const struct rec *r)
 	return 0;
 }
 
-static int op_no_new_privs(const struct rec *r)
+int op_no_new_privs(const struct rec *r)
 {
 	(void)r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -748,7 +748,7 @@ static int send_fd_data(int sock, int fd, const char *data, size_t len);
  * With SECCOMP_FILTER_FLAG_NEW_LISTENER the notify fd goes to the listener socket together
  * with the state (runtime-spec "Container Process State"), then both are closed.
  */
-static int op_seccomp(const struct rec *r)
+int op_seccomp(const struct rec *r)
 {
 	struct sock_fprog prog;
 	int fd, e, sock;
@@ -848,7 +848,7 @@ static int console_bind(int peer)
 	return e;
 }
 
-static int op_console(const struct rec *r)
+int op_console(const struct rec *r)
 {
 	struct winsize ws = { 0 };
 	int sock, master, peer, unlock = 0, e, i;
@@ -899,7 +899,7 @@ fail_master:
 	return fail(e, "console");
 }
 
-static int op_setsid(const struct rec *r)
+int op_setsid(const struct rec *r)
 {
 	(void)r;
 	if (setsid() < 0)
@@ -907,7 +907,7 @@ static int op_setsid(const struct rec *r)
 	return 0;
 }
 
-static int op_umask(const struct rec *r)
+int op_umask(const struct rec *r)
 {
 	NEED(1, 0);
 	umask((mode_t)I(0));
@@ -928,7 +928,7 @@ static int executable(const char *p)
 	return 0;
 }
 
-static int op_lookup(const struct rec *r)
+int op_lookup(const struct rec *r)
 {
 	const char *file, *path, *c, *end;
 	int e, first = 0;
@@ -978,7 +978,7 @@ static int op_lookup(const struct rec *r)
 	return fail(first ? first : ENOENT, "%s", file);
 }
 
-static int op_ready(const struct rec *r)
+int op_ready(const struct rec *r)
 {
 	(void)r;
 	if (send_line("R\n") < 0)
@@ -1083,7 +1083,7 @@ static long quiet_syscall(syscall_stub stub, long nr, long a, long b, long c)
  * the process is exec'd); a failing startContainer hook reports through it (op_hook). */
 static int start_fd = -1;
 
-static int op_wait_start(const struct rec *r)
+int op_wait_start(const struct rec *r)
 {
 	char c = 0, self[32];
 	struct stat st;
@@ -1254,7 +1254,7 @@ reaped:
 }
 
 /* After WAIT_START, `tsrun start` learns of a failing hook through the exec fifo. */
-static int op_hook(const struct rec *r)
+int op_hook(const struct rec *r)
 {
 	int rc = run_hook(r);
 
@@ -1263,7 +1263,7 @@ static int op_hook(const struct rec *r)
 	return rc;
 }
 
-static int op_exec(const struct rec *r)
+int op_exec(const struct rec *r)
 {
 	int nargs, nenv, i;
 	char **argv, **envp;
@@ -1289,7 +1289,7 @@ static int op_exec(const struct rec *r)
 	return fail(errno, "%s", exe_path);
 }
 
-static int op_close_fds(const struct rec *r)
+int op_close_fds(const struct rec *r)
 {
 	NEED(1, 0);
 	if (syscall(SYS_close_range, (unsigned)I(0), ~0U, CLOSE_RANGE_CLOEXEC) < 0)
@@ -1297,7 +1297,7 @@ static int op_close_fds(const struct rec *r)
 	return 0;
 }
 
-static int op_dumpable(const struct rec *r)
+int op_dumpable(const struct rec *r)
 {
 	NEED(1, 0);
 	if (prctl(PR_SET_DUMPABLE, (unsigned long)I(0), 0, 0, 0) < 0)
@@ -1305,7 +1305,7 @@ static int op_dumpable(const struct rec *r)
 	return 0;
 }
 
-static int op_oom_score_adj(const struct rec *r)
+int op_oom_score_adj(const struct rec *r)
 {
 	char buf[24];
 	int n, e;
@@ -1316,7 +1316,7 @@ static int op_oom_score_adj(const struct rec *r)
 	return e < 0 ? -1 : 0;
 }
 
-static int op_pdeathsig(const struct rec *r)
+int op_pdeathsig(const struct rec *r)
 {
 	NEED(1, 0);
 	if (prctl(PR_SET_PDEATHSIG, (unsigned long)I(0), 0, 0, 0) < 0)
@@ -1328,7 +1328,7 @@ static int op_pdeathsig(const struct rec *r)
  * "0" moves the calling thread, which the kernel does without the global threadgroup lock and
  * so without the RCU grace period a cgroup.procs write waits for; tsrun-init is single-threaded,
  * so the thread is the process. */
-static int op_cgroup_join(const struct rec *r)
+int op_cgroup_join(const struct rec *r)
 {
 	unsigned i;
 
@@ -1347,57 +1347,6 @@ static int op_cgroup_join(const struct rec *r)
 	return 0;
 }
 
-typedef int (*op_fn)(const struct rec *);
-
-static const op_fn ops[OP_MAX + 1] = {
-	[OP_SETNS] = op_setns,
-	[OP_UNSHARE] = op_unshare,
-	[OP_SYNC] = op_sync,
-	[OP_FORK] = op_fork,
-	[OP_SET_ROOT_IDS] = op_set_root_ids,
-	[OP_ROOTFS] = op_rootfs,
-	[OP_MOUNT] = op_mount,
-	[OP_MOUNT_SETATTR] = op_mount_setattr,
-	[OP_IDMAP_MOUNT] = op_idmap_mount,
-	[OP_TMPCOPYUP] = op_tmpcopyup,
-	[OP_MEMPOLICY] = op_mempolicy,
-	[OP_PROC_WRITE] = op_proc_write,
-	[OP_CGROUP_JOIN] = op_cgroup_join,
-	[OP_MKDIR] = op_mkdir,
-	[OP_MKNOD] = op_mknod,
-	[OP_SYMLINK] = op_symlink,
-	[OP_CHOWN] = op_chown,
-	[OP_PIVOT_ROOT] = op_pivot_root,
-	[OP_MOVE_ROOT] = op_move_root,
-	[OP_MASK] = op_mask,
-	[OP_READONLY] = op_readonly,
-	[OP_WRITE_FILE] = op_write_file,
-	[OP_HOSTNAME] = op_hostname,
-	[OP_DOMAINNAME] = op_domainname,
-	[OP_CHDIR] = op_chdir,
-	[OP_RLIMIT] = op_rlimit,
-	[OP_PERSONALITY] = op_personality,
-	[OP_IOPRIO] = op_ioprio,
-	[OP_SCHED] = op_sched,
-	[OP_AFFINITY] = op_affinity,
-	[OP_CAP_BOUNDING] = op_cap_bounding,
-	[OP_USER] = op_user,
-	[OP_CAP_SET] = op_cap_set,
-	[OP_NO_NEW_PRIVS] = op_no_new_privs,
-	[OP_SECCOMP] = op_seccomp,
-	[OP_CONSOLE] = op_console,
-	[OP_SETSID] = op_setsid,
-	[OP_UMASK] = op_umask,
-	[OP_LOOKUP] = op_lookup,
-	[OP_READY] = op_ready,
-	[OP_WAIT_START] = op_wait_start,
-	[OP_HOOK] = op_hook,
-	[OP_EXEC] = op_exec,
-	[OP_CLOSE_FDS] = op_close_fds,
-	[OP_DUMPABLE] = op_dumpable,
-	[OP_OOM_SCORE_ADJ] = op_oom_score_adj,
-	[OP_PDEATHSIG] = op_pdeathsig,
-};
 
 int run_op(const struct rec *r)
 {
@@ -1406,7 +1355,7 @@ int run_op(const struct rec *r)
 		caller_umask = umask(0);
 		umask_saved = 1;
 	}
-	if (r->op > OP_MAX || !ops[r->op])
+	if (r->op > OP_MAX || !op_handlers[r->op])
 		return fail(EINVAL, "unknown op %u", r->op);
-	return ops[r->op](r);
+	return op_handlers[r->op](r);
 }
