@@ -761,20 +761,25 @@ t.test('plain directories under /sys/fs/cgroup for controllers that are not moun
   await noLeaks(t, before);
 });
 
+/** A v1 freezer cgroup made and frozen here; thawed and removed at teardown (if still there). */
+function frozenFreezerCgroup(t: Test, dir: string): string {
+  mkdirSync(dir);
+  t.teardown(() => {
+    try {
+      writeFileSync(join(dir, 'freezer.state'), 'THAWED');
+      rmdirSync(dir);
+    } catch { /* gone */ }
+  });
+  writeFileSync(join(dir, 'freezer.state'), 'FROZEN');
+  return dir;
+}
+
 // runc refuses a frozen cgroup at once ("container's cgroup unexpectedly frozen"); an init put
 // into a frozen cgroup would stop mid-setup, and create must never wait for it without a bound.
 t.test('create into a pre-existing frozen cgroup is refused at once, and the cgroup is left as it was', { skip }, async (t) => {
   const before = snapshotHost(t);
   const id = uniqueId(t);
-  const frozenDir = dirOf('freezer', id);
-  mkdirSync(frozenDir);
-  t.teardown(() => {
-    try {
-      writeFileSync(join(frozenDir, 'freezer.state'), 'THAWED');
-      rmdirSync(frozenDir);
-    } catch { /* gone */ }
-  });
-  writeFileSync(join(frozenDir, 'freezer.state'), 'FROZEN');
+  const frozenDir = frozenFreezerCgroup(t, dirOf('freezer', id));
   const b = cgBundle(t, id, ['true']);
   for (const cmd of [['run', '-d'], ['create']]) {
     const r = rt(t, [...cmd, '--bundle', b.dir, id], { timeoutMs: 30_000 });
@@ -790,15 +795,7 @@ t.test('create into a pre-existing frozen cgroup is refused at once, and the cgr
 t.test('create under a frozen parent cgroup fails after a bounded wait, naming what it waited for, and leaves nothing', { skip: skip || (!testingTsrun() && 'TSRUN_INIT_TIMEOUT is tsrun\'s') }, async (t) => {
   const before = snapshotHost(t);
   const id = uniqueId(t);
-  const parent = join(CG, 'freezer', `tsrun-it-parent-${id}`);
-  mkdirSync(parent);
-  t.teardown(() => {
-    try {
-      writeFileSync(join(parent, 'freezer.state'), 'THAWED');
-      rmdirSync(parent);
-    } catch { /* gone */ }
-  });
-  writeFileSync(join(parent, 'freezer.state'), 'FROZEN');
+  const parent = frozenFreezerCgroup(t, join(CG, 'freezer', `tsrun-it-parent-${id}`));
   const b = makeBundle(t, (cfg) => { cfg.linux.cgroupsPath = `/tsrun-it-parent-${id}/${id}`; }, { args: ['true'] });
   const r = rt(t, ['create', '--bundle', b.dir, id], { timeoutMs: 30_000, env: { ...process.env, TSRUN_INIT_TIMEOUT: '2' } });
   failsWithOneLine(t, r, 'create', `create ${id}`, /did not report within 2 s/);
