@@ -42,6 +42,7 @@ export interface Native {
   waitpidAsync(pid: number, options: number): Promise<WaitResult>;
   close(fd: number): void;
   mkfifo(path: string, mode: number): void;
+  umount2(target: string, flags: number): void;
   /** A connected AF_UNIX stream socket (O_CLOEXEC). */
   connectUnix(path: string): number;
   kill(pid: number, sig: number): void;
@@ -129,6 +130,7 @@ async function load(): Promise<Native> {
   );
   const cGetpid = libc.func('int getpid()');
   const cMkfifo = libc.func('int mkfifo(const char *path, uint32_t mode)');
+  const cUmount2 = libc.func('int umount2(const char *target, int flags)');
   const cSocket = libc.func('int socket(int domain, int type, int protocol)');
   const cConnect = libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)');
   const cStrerror = libc.func('const char *strerror(int errnum)');
@@ -220,6 +222,9 @@ async function load(): Promise<Native> {
     },
     mkfifo(path, mode) {
       check('mkfifo ' + path, cMkfifo(path, mode) as number);
+    },
+    umount2(target, flags) {
+      check('umount2 ' + target, cUmount2(target, flags) as number);
     },
     connectUnix(path) {
       const name = Buffer.from(path);
