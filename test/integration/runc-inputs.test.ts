@@ -181,6 +181,9 @@ t.test('no mount namespace: runs in the caller\'s, and delete leaves no mount be
   t.ok(await waitUntil(() => readOut(c).includes('started')), 'the process runs', { detail: readOut(c) });
   t.match(readOut(c), new RegExp(`^\\d+ \\d+ \\S+ ${b.rootfs.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} / `), 'its / is the rootfs');
   t.equal(readFileSync('/proc/self/mountinfo', 'utf8').split('\n')[0], hostNs, 'the host\'s / is untouched');
+  const e = rt(t, ['exec', id, 'sh', '-c', 'test -e /linuxrc && ls /proc/1/cmdline && pwd']);
+  ok(t, e, 'exec');
+  t.equal(e.stdout, '/proc/1/cmdline\n/\n', 'an exec\'d process is in the container\'s root, not the host\'s');
   ok(t, rt(t, ['delete', '--force', id]), 'delete');
   t.strictSame(mountsUnder(b.rootfs), [], 'no mount left under the rootfs');
   await assertNoLeaks(t, before);
