@@ -81,7 +81,13 @@ export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promi
     await cg.destroyCgroup(r.cgroup, { kill: true });
   }
   fault('delete:cgroup');
-  if (r.hostRootfs) unmountHostRootfs(await loadNative(), r.hostRootfs);
+  if (r.hostRootfs) {
+    try {
+      unmountHostRootfs(await loadNative(), r.hostRootfs);
+    } catch (e) {
+      ctx.log.warn(`delete ${r.id}: cannot unmount the rootfs ${r.hostRootfs.path}: ${describeError(e)}`);
+    }
+  }
   if (r.execFifo) fs.rmSync(r.execFifo, { force: true });
   fault('delete:state');
   store.remove(r.id);
