@@ -16,6 +16,8 @@ export const ENTRY_POINTS = {
   validateConfig: 'config-schema.json',
   validateState: 'state-schema.json',
   validateFeatures: 'features-schema.json',
+  // `exec --process FILE`: the process object of config.json on its own.
+  validateProcess: 'config-schema.json#/definitions/Process',
 } as const;
 
 type Standalone = (ajv: Ajv, refs: Record<string, string>) => string;
@@ -39,10 +41,11 @@ export function buildValidatorsSource(dir = schemaDir): string {
     ids[file] = schema.$id;
   }
   const refs: Record<string, string> = {};
-  for (const [name, file] of Object.entries(ENTRY_POINTS)) {
+  for (const [name, entry] of Object.entries(ENTRY_POINTS)) {
+    const [file, fragment] = entry.split('#') as [string, string | undefined];
     const id = ids[file];
     if (!id) throw new Error(`schema/${file} is missing`);
-    refs[name] = id;
+    refs[name] = fragment === undefined ? id : `${id}#${fragment}`;
   }
   return esmRuntimeImports(standaloneCode(ajv, refs));
 }

@@ -22,6 +22,7 @@ import { runContainerHooks } from './container-hooks.js';
 import type { ContainerRecord } from './record.js';
 import { readStartTime } from './status.js';
 import { Store } from './store.js';
+import { hostRootfsBefore, unmountHostRootfs } from './host-rootfs.js';
 import { withLock } from './lock.js';
 import { fault } from './fault.js';
 import { writeIdMaps } from './userns.js';
@@ -149,6 +150,12 @@ async function launch(
   const cgroup: CgroupHandle = resolveCgroup(spec.linux?.cgroupsPath, o.id, { systemd: ctx.systemdCgroup });
   // Recorded before it exists: a create killed from here on leaves a cgroup that delete finds.
   record.cgroup = cgroup;
+  if (!(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount')) {
+    // Likewise the rootfs mounts the init makes in the caller's mount namespace.
+    const hostRootfs = hostRootfsBefore(rootfs);
+    record.hostRootfs = hostRootfs;
+    unwind.add(() => unmountHostRootfs(native, hostRootfs));
+  }
   store.save(record);
   fault('create:record');
   checkResourcesForMode(spec.linux?.resources, cgroup.mode ?? detectMode());

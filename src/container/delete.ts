@@ -8,6 +8,8 @@ import { withLock } from './lock.js';
 import type { ContainerRecord } from './record.js';
 import { currentStatus, isAlive, specState } from './status.js';
 import { Store } from './store.js';
+import { loadNative } from '../shim/native.js';
+import { unmountHostRootfs } from './host-rootfs.js';
 import { signalCgroup } from './kill.js';
 import { fault } from './fault.js';
 
@@ -79,6 +81,13 @@ export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promi
     await cg.destroyCgroup(r.cgroup, { kill: true });
   }
   fault('delete:cgroup');
+  if (r.hostRootfs) {
+    try {
+      unmountHostRootfs(await loadNative(), r.hostRootfs);
+    } catch (e) {
+      ctx.log.warn(`delete ${r.id}: cannot unmount the rootfs ${r.hostRootfs.path}: ${describeError(e)}`);
+    }
+  }
   if (r.execFifo) fs.rmSync(r.execFifo, { force: true });
   fault('delete:state');
   store.remove(r.id);

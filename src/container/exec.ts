@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
 import type { Process } from '../spec/types.js';
+import { ConfigError, parseProcess } from '../spec/load-config.js';
 import { buildExecPlan } from '../linux/exec-plan.js';
 import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
@@ -49,7 +50,8 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
   const status = currentStatus(r);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
   if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
-  const proc = withGrantableCaps(withHome(execProcess(r.process, o), r.rootfs), r.namespaces, (m) => ctx.log.warn(`exec ${o.id}: ${m}`));
+  const warn = (m: string) => ctx.log.warn(`exec ${o.id}: ${m}`);
+  const proc = withGrantableCaps(withHome(execProcess(r.process, o, warn), r.rootfs), r.namespaces, warn);
   if (proc.terminal && o.detach && o.consoleSocket === undefined) {
     throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
   }
@@ -121,12 +123,20 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
 }
 
 /** The exec'd process: --process file, or the container's process adjusted by the flags (runc). */
-export function execProcess(base: Process | undefined, o: ExecOptions): Process {
+export function execProcess(base: Process | undefined, o: ExecOptions, warn?: (m: string) => void): Process {
   if (o.process) {
+    let text: string;
     try {
-      return JSON.parse(fs.readFileSync(o.process, 'utf8')) as Process;
+      text = fs.readFileSync(o.process, 'utf8');
     } catch (e) {
       throw new TsrunError(`--process ${o.process}: ${describeError(e)}`);
+    }
+    // runc: the file is the whole process (no flag changes it), checked like config.json's.
+    try {
+      return parseProcess(text, o.process, { warn });
+    } catch (e) {
+      if (e instanceof ConfigError) throw new TsrunError(e.message);
+      throw e;
     }
   }
   if (!o.args.length) throw new TsrunError('exec: no command given');

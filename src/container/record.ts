@@ -1,6 +1,7 @@
 // What tsrun persists for one container under <root>/<id>/state.json.
 import type { Hooks, Namespace, Process, Seccomp, Status } from '../spec/types.js';
 import type { CgroupHandle } from '../cgroups/paths.js';
+import type { HostRootfs } from './host-rootfs.js';
 
 export interface ContainerRecord {
   ociVersion: string;
@@ -30,6 +31,8 @@ export interface ContainerRecord {
   cgroup?: CgroupHandle;
   /** Whether the container has its own pid namespace (kill --all, delete semantics). */
   sharedPidNs: boolean;
+  /** No mount namespace: the rootfs mounts create made in the caller's, for delete to detach. */
+  hostRootfs?: HostRootfs;
   /** Set by tsrun when it knows the exit status (foreground run). */
   exitStatus?: number;
 }

@@ -1,5 +1,8 @@
 // config.json -> the launch plan of a new container (see ffi/PLAN.md), in runc's init order.
+import { statfsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Hook, Mount, Spec } from '../spec/types.js';
+import { isBindMount } from '../spec/semantics.js';
 import type { PlanOp } from '../shim/plan.js';
 import { Op } from '../shim/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
@@ -58,16 +61,17 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   const process = spec.process;
   if (!process) throw new Error('config.json /process: a container needs a process to create');
   const namespaces = linux.namespaces ?? [];
-  // Like runc (checkProcMount), /proc is a procfs: tsrun-init reaches the exec fifo through
-  // /proc/self/fd, and sysctl, oom_score_adj and masked paths are written there.
-  const procMounts = (spec.mounts ?? []).filter((m) => m.destination.replace(/\/+$/, '') === '/proc');
-  if (!procMounts.length) throw new Error('config.json /mounts: a mount of type "proc" at /proc is required');
-  if (procMounts.some((m) => m.type !== 'proc')) {
-    const i = (spec.mounts ?? []).findIndex((m) => m.destination.replace(/\/+$/, '') === '/proc' && m.type !== 'proc');
-    throw new Error(`config.json /mounts/${i}: /proc must be a mount of type "proc", not "${(spec.mounts ?? [])[i]?.type ?? ''}"`);
-  }
-  if (!namespaces.some((n) => n.type === 'mount')) {
-    throw new Error('config.json /linux/namespaces: a mount namespace is required to set up the rootfs');
+  // Like runc (checkProcMount), /proc is a procfs: a mount of type proc, or a bind mount of a
+  // procfs (the host's /proc when there is no pid namespace). tsrun-init reaches the exec fifo
+  // through /proc/self/fd, and sysctl, oom_score_adj and masked paths are written there.
+  const mounts = spec.mounts ?? [];
+  const atProc = (m: Mount) => m.destination.replace(/\/+$/, '') === '/proc';
+  if (!mounts.some(atProc)) throw new Error('config.json /mounts: a mount of type "proc" at /proc is required');
+  const notProc = mounts.findIndex((m) => atProc(m) && !isProcMount(m, i.bundle));
+  if (notProc >= 0) {
+    const m = mounts[notProc]!;
+    const what = isBind(m) ? `a bind mount of ${m.source ?? ''}, which is not a procfs` : `a mount of type "${m.type ?? ''}"`;
+    throw new Error(`config.json /mounts/${notProc}: /proc must be a procfs (type "proc", or a bind mount of one), not ${what}`);
   }
   checkMountLabel(linux.mountLabel, i.lsmHost);
   const ns = planNamespaces(namespaces, {
@@ -84,6 +88,7 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
       rootfs: i.rootfs,
       bundle: i.bundle,
       noPivot: i.noPivot,
+      callerMountNs: !namespaces.some((n) => n.type === 'mount'),
       userns: i.inUserns === true || ns.newTypes.has('user') || namespaces.some((n) => n.type === 'user'),
       cgroupns: ns.newTypes.has('cgroup'),
       cgroupDir: i.cgroupDir,
@@ -109,6 +114,19 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   ];
   ops.push(...planProcess(process, { consoleFd: i.consoleFd, bindConsole: true, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec, lsmHost: i.lsmHost }));
   return { cloneFlags: ns.cloneFlags, ops, userMaps: ns.userMaps, forks: ns.forks, syncsHooks };
+}
+
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+const isBind = (m: Mount) => m.type === 'bind' || isBindMount(m);
+
+function isProcMount(m: Mount, bundle: string): boolean {
+  if (!isBind(m)) return m.type === 'proc';
+  try {
+    return statfsSync(resolve(bundle, m.source ?? '')).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
 }
 
 function personalityDomain(d: string): number {

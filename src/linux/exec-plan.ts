@@ -30,16 +30,28 @@ function nsId(p: string): string | undefined {
 export function buildExecPlan(i: ExecPlanInput): PlanOp[] {
   const ops: PlanOp[] = [{ op: Op.DUMPABLE, ints: [0], what: 'make the exec helper non-dumpable' }];
   let joinsUser = false;
+  let sharesMountNs = false;
   for (const type of ORDER) {
     const name = NS_NAMES[type];
     const target = `/proc/${i.pid}/ns/${name}`;
     const theirs = nsId(target);
     if (theirs === undefined) throw new Error(`container init ${i.pid} is gone (no ${target})`);
-    if (theirs === nsId(`/proc/self/ns/${name}`)) continue; // shared with the host
+    if (theirs === nsId(`/proc/self/ns/${name}`)) {
+      // shared with the host
+      if (type === 'mount') sharesMountNs = true;
+      continue;
+    }
     if (type === 'user') joinsUser = true;
     ops.push({ op: Op.SETNS, ints: [NS_FLAGS[type]], strs: [target], what: `join the container's ${type} namespace` });
   }
   if (joinsUser) ops.push({ op: Op.SET_ROOT_IDS, what: 'become root in the user namespace' });
+  if (sharesMountNs) {
+    // The container runs in tsrun's mount namespace, chrooted to its rootfs: setns cannot put
+    // the process there, so chroot to the init's root (runc leaves it at the host's /).
+    const root = `/proc/${i.pid}/root`;
+    ops.push({ op: Op.ROOTFS, strs: [root], what: `open the container's root ${root}` });
+    ops.push({ op: Op.MOVE_ROOT, ints: [1], what: `chroot to the container's root ${root}` });
+  }
   ops.push({ op: Op.FORK, what: "fork into the container's pid namespace" });
   ops.push(
     ...planProcess(i.process, {

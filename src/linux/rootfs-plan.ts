@@ -14,6 +14,12 @@ export interface RootfsContext {
   rootfs: string;
   bundle: string;
   noPivot: boolean;
+  /**
+   * No mount namespace: the container runs in the caller's (runc does too). The host's / keeps
+   * its propagation, the rootfs bind is made private so that nothing mounted under it reaches
+   * other namespaces, and the init chroots instead of pivot_root (delete detaches the bind).
+   */
+  callerMountNs?: boolean;
   /** The container gets a user namespace: devices are bind-mounted, not created with mknod. */
   userns: boolean;
   /** The container gets its own cgroup namespace. */
@@ -65,9 +71,14 @@ function setupPropagation(p: string | undefined): number {
 
 export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]): PlanOp[] {
   const ops: PlanOp[] = [];
-  const rootProp = setupPropagation(spec.linux?.rootfsPropagation);
-  ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootProp, 0, 0], strs: ['', '/', '', ''], what: 'set the propagation of /' });
+  if (!ctx.callerMountNs) {
+    const rootProp = setupPropagation(spec.linux?.rootfsPropagation);
+    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootProp, 0, 0], strs: ['', '/', '', ''], what: 'set the propagation of /' });
+  }
   ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.BIND | MS.REC, 0, 0], strs: [ctx.rootfs, ctx.rootfs, '', ''], what: `bind-mount the rootfs ${ctx.rootfs}` });
+  if (ctx.callerMountNs) {
+    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.PRIVATE | MS.REC, 0, 0], strs: ['', ctx.rootfs, '', ''], what: `make the rootfs ${ctx.rootfs} private` });
+  }
   ops.push({ op: Op.ROOTFS, strs: [ctx.rootfs], what: `open the rootfs ${ctx.rootfs}` });
 
   const mounts = spec.mounts ?? [];
@@ -99,7 +110,9 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
 
   ops.push(...hooksSync);
 
-  if (ctx.noPivot) ops.push({ op: Op.MOVE_ROOT, what: 'move the rootfs to / (--no-pivot)' });
+  // The caller's mount namespace: its / must stay where it is (no pivot_root, no MS_MOVE).
+  if (ctx.callerMountNs) ops.push({ op: Op.MOVE_ROOT, ints: [1], what: `chroot to ${ctx.rootfs} (no mount namespace)` });
+  else if (ctx.noPivot) ops.push({ op: Op.MOVE_ROOT, what: 'move the rootfs to / (--no-pivot)' });
   else ops.push({ op: Op.PIVOT_ROOT, what: `pivot_root to ${ctx.rootfs}` });
   return ops;
 }
@@ -125,7 +138,8 @@ export function planMaskedReadonly(spec: Spec): PlanOp[] {
   for (const p of spec.linux?.maskedPaths ?? []) ops.push({ op: Op.MASK, flags: F_HOST | F_OPTIONAL, strs: [p], what: `mask ${p}` });
   const prop = spec.linux?.rootfsPropagation;
   if (prop && rootPropagationFlag(prop) !== setupPropagation(prop)) {
-    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootPropagationFlag(prop) | MS.REC, 0, 0], strs: ['', '/', '', ''], what: `make / ${prop}` });
+    // As given: "shared" makes / shared, "rshared" the whole tree (runc applies it after pivot_root too).
+    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootPropagationFlag(prop), 0, 0], strs: ['', '/', '', ''], what: `make / ${prop}` });
   }
   return ops;
 }

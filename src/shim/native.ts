@@ -44,6 +44,7 @@ export interface Native {
   /** poll(2) for input on one fd: true when readable (or hung up), false when timeoutMs passed. */
   pollIn(fd: number, timeoutMs: number): boolean;
   mkfifo(path: string, mode: number): void;
+  umount2(target: string, flags: number): void;
   /** A connected AF_UNIX stream socket (O_CLOEXEC). */
   connectUnix(path: string): number;
   kill(pid: number, sig: number): void;
@@ -133,6 +134,7 @@ async function load(): Promise<Native> {
   );
   const cGetpid = libc.func('int getpid()');
   const cMkfifo = libc.func('int mkfifo(const char *path, uint32_t mode)');
+  const cUmount2 = libc.func('int umount2(const char *target, int flags)');
   const cSocket = libc.func('int socket(int domain, int type, int protocol)');
   const cConnect = libc.func('int connect(int fd, const uint8_t *addr, uint32_t len)');
   const cStrerror = libc.func('const char *strerror(int errnum)');
@@ -235,6 +237,9 @@ async function load(): Promise<Native> {
     },
     mkfifo(path, mode) {
       check('mkfifo ' + path, cMkfifo(path, mode) as number);
+    },
+    umount2(target, flags) {
+      check('umount2 ' + target, cUmount2(target, flags) as number);
     },
     connectUnix(path) {
       const name = Buffer.from(path);

@@ -61,7 +61,10 @@ export const OPS: readonly OpSpec[] = [
   { code: 11, name: 'SYMLINK', ints: [], strs: [s('target'), s('linkpath')], doc: 'symlink (rootfs linkpath); EEXIST is not an error' },
   { code: 12, name: 'CHOWN', ints: [i('uid'), i('gid')], strs: [s('path')], doc: 'chown' },
   { code: 13, name: 'PIVOT_ROOT', ints: [], strs: [], doc: 'chdir(rootfs); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/")' },
-  { code: 14, name: 'MOVE_ROOT', ints: [], strs: [], doc: 'chdir(rootfs); mount(rootfs, "/", MS_MOVE); chroot("."); chdir("/")' },
+  {
+    code: 14, name: 'MOVE_ROOT', ints: [i('chrootOnly')], strs: [],
+    doc: 'chdir(rootfs); mount(rootfs, "/", MS_MOVE) unless chrootOnly is 1 (a container without a mount namespace: "/" is the caller\'s; the int may be left out); chroot("."); chdir("/")',
+  },
   {
     code: 15, name: 'MASK', ints: [], strs: [s('path')],
     doc: 'directory: an empty read-only tmpfs (fsopen/fsmount, as runc\'s `mount("tmpfs", path, "tmpfs", MS_RDONLY)`) on it; else bind /dev/null on it — only if /dev/null, opened O_PATH\\|O_NOFOLLOW, is the character device 1:3 (a symlink, a file or another device is an error, errno 0, never ENOENT: CVE-2025-31133). Both through fds (open_tree/move_mount). Missing path: skipped',

@@ -97,8 +97,8 @@ export const chown = (o: { uid: number; gid: number; path: string }, what: strin
 /** PIVOT_ROOT: chdir(rootfs); pivot_root(".", "."); umount2(".", MNT_DETACH); chdir("/") */
 export const pivotRoot = (what: string, flags = 0): PlanOp => ({ op: Op.PIVOT_ROOT, flags, what });
 
-/** MOVE_ROOT: chdir(rootfs); mount(rootfs, "/", MS_MOVE); chroot("."); chdir("/") */
-export const moveRoot = (what: string, flags = 0): PlanOp => ({ op: Op.MOVE_ROOT, flags, what });
+/** MOVE_ROOT: chdir(rootfs); mount(rootfs, "/", MS_MOVE) unless chrootOnly is 1 (a container without a mount namespace: "/" is the caller's; the int may be left out); chroot("."); chdir("/") */
+export const moveRoot = (o: { chrootOnly: number }, what: string, flags = 0): PlanOp => ({ op: Op.MOVE_ROOT, flags, ints: [o.chrootOnly], what });
 
 /** MASK: directory: an empty read-only tmpfs (fsopen/fsmount, as runc's `mount("tmpfs", path, "tmpfs", MS_RDONLY)`) on it; else bind /dev/null on it — only if /dev/null, opened O_PATH|O_NOFOLLOW, is the character device 1:3 (a symlink, a file or another device is an error, errno 0, never ENOENT: CVE-2025-31133) */
 export const mask = (o: { path: string }, what: string, flags = 0): PlanOp => ({ op: Op.MASK, flags, strs: [o.path], what });

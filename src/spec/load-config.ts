@@ -1,20 +1,22 @@
-// Reads <bundle>/config.json: JSON syntax, then the project's schema, then semantic checks.
-// Every failure is a ConfigError whose message is `config.json <json-pointer>: <reason>`;
-// the CLI prefixes it with `tsrun: create ID: `.
+// Reads <bundle>/config.json (and `exec --process` files): JSON syntax, null members dropped as
+// Go reads them, then the project's schema, then semantic checks. Every failure is a ConfigError
+// whose message is `config.json <json-pointer>: <reason>`; the CLI prefixes it with
+// `tsrun: create ID: `.
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { locateJsonError } from './json-position.js';
-import { checkSemantics, type SemanticIssue } from './semantics.js';
-import type { Spec } from './types.js';
+import { dropNullMembers } from './json-null.js';
+import { checkProcessSemantics, checkSemantics, type SemanticIssue } from './semantics.js';
+import type { Process, Spec } from './types.js';
 import { schemaIssue } from './validate.js';
 
 export class ConfigError extends Error {
-  /** JSON pointer into config.json ("" when the problem is the file itself). */
+  /** JSON pointer into the file ("" when the problem is the file itself). */
   readonly pointer: string;
   readonly reason: string;
 
-  constructor(pointer: string, reason: string) {
-    super(pointer === '' ? `config.json: ${reason}` : `config.json ${pointer}: ${reason}`);
+  constructor(pointer: string, reason: string, file = 'config.json') {
+    super(pointer === '' ? `${file}: ${reason}` : `${file} ${pointer}: ${reason}`);
     this.name = 'ConfigError';
     this.pointer = pointer;
     this.reason = reason;
@@ -47,7 +49,7 @@ export function loadConfig(bundleDir: string, options: LoadConfigOptions = {}): 
 
 /** Validates the text of a config.json whose bundle is `bundleDir` (see loadConfig). */
 export function parseConfig(text: string, bundleDir: string, options: LoadConfigOptions = {}): Spec {
-  const doc = parseJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  const doc = dropNullMembers(parseJson(text));
   const issue = schemaIssue('config', doc);
   if (issue) throw new ConfigError(issue.pointer, issue.reason);
   const spec = doc as Spec;
@@ -59,17 +61,35 @@ export function parseConfig(text: string, bundleDir: string, options: LoadConfig
   return spec;
 }
 
+/**
+ * Validates the text of an `exec --process` file like the process of config.json; `file` names
+ * it in messages. A process without `user` runs as uid 0, gid 0 (runc: Go's zero value).
+ */
+export function parseProcess(text: string, file: string, options: Pick<LoadConfigOptions, 'warn'> = {}): Process {
+  const doc = dropNullMembers(parseJson(text, file));
+  const issue = schemaIssue('process', doc);
+  if (issue) throw new ConfigError(issue.pointer, issue.reason, file);
+  const process = doc as Process;
+  const issues = checkProcessSemantics(process);
+  const first = issues.find((i) => i.severity === 'error');
+  if (first) throw new ConfigError(first.pointer, first.message, file);
+  if (options.warn) for (const w of issues) options.warn(new ConfigError(w.pointer, w.message, file).message);
+  if (process.user === undefined) process.user = { uid: 0, gid: 0 };
+  return process;
+}
+
 export function formatIssue(issue: SemanticIssue): string {
   return new ConfigError(issue.pointer, issue.message).message;
 }
 
-function parseJson(text: string): unknown {
+function parseJson(withBom: string, file = 'config.json'): unknown {
+  const text = withBom.charCodeAt(0) === 0xfeff ? withBom.slice(1) : withBom;
   try {
     return JSON.parse(text);
   } catch (e) {
     const where = locateJsonError(text);
-    if (where) throw new ConfigError('', `invalid JSON: ${where.message} at line ${where.line} column ${where.column}`);
-    throw new ConfigError('', `invalid JSON: ${(e as Error).message}`);
+    if (where) throw new ConfigError('', `invalid JSON: ${where.message} at line ${where.line} column ${where.column}`, file);
+    throw new ConfigError('', `invalid JSON: ${(e as Error).message}`, file);
   }
 }
 

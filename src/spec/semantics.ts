@@ -6,7 +6,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { isCapabilityName } from './capabilities.js';
 import { escapePointerToken as esc } from './json-pointer.js';
 import { isRlimitName } from './rlimits.js';
-import type { Mount, NamespaceType, Spec } from './types.js';
+import type { Mount, NamespaceType, Process, Spec } from './types.js';
 import { ociVersionProblem } from './versions.js';
 
 export interface SemanticIssue {
@@ -57,6 +57,15 @@ const IPC_SYSCTLS = new Set([
 /** Every semantic problem of `spec`, which must already have passed the config schema. */
 export function checkSemantics(spec: Spec, opts: SemanticOptions): SemanticIssue[] {
   return new Checker(spec, opts).run();
+}
+
+/**
+ * The semantic problems of a process object on its own (`exec --process FILE`): the checks of
+ * config.json's process, with pointers relative to the object.
+ */
+export function checkProcessSemantics(process: Process): SemanticIssue[] {
+  const checker = new Checker({ ociVersion: '', root: { path: '' }, process }, { bundleDir: '/' });
+  return checker.processOnly().map((i) => ({ ...i, pointer: i.pointer.slice('/process'.length) }));
 }
 
 // --- helpers other modules may use -------------------------------------------------------
@@ -203,6 +212,11 @@ class Checker {
     this.memoryPolicy();
     this.personality();
     this.netDevices();
+    return this.issues;
+  }
+
+  processOnly(): SemanticIssue[] {
+    this.process();
     return this.issues;
   }
 
@@ -486,9 +500,8 @@ class Checker {
           if (d[k] === undefined) this.error(`${at}/${k}`, `is required for a device of type "${d.type}"`);
         }
       }
-      if (d.fileMode !== undefined && d.fileMode > 0o7777) {
-        this.error(`${at}/fileMode`, `must hold permission bits only (at most 0o7777 = 4095); got ${d.fileMode}`);
-      }
+      // fileMode may be a whole st_mode (podman passes the host node's): like runc, only its
+      // permission bits are used (rootfs-plan), so any uint32 is accepted.
     });
   }
 

@@ -6,6 +6,7 @@ import {
   type CompiledValidator,
   validateConfig,
   validateFeatures,
+  validateProcess,
   validateState,
 } from './generated/validators.js';
 
@@ -17,12 +18,13 @@ export interface DocumentIssue {
   reason: string;
 }
 
-export type DocumentKind = 'config' | 'state' | 'features';
+export type DocumentKind = 'config' | 'state' | 'features' | 'process';
 
 const VALIDATORS: Record<DocumentKind, CompiledValidator> = {
   config: validateConfig,
   state: validateState,
   features: validateFeatures,
+  process: validateProcess,
 };
 
 /** The first schema violation of `doc`, or null when it matches the project's schema. */

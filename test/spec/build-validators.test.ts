@@ -18,16 +18,19 @@ t.test('imports only ajv runtime helpers, never the compiler', async (t) => {
   t.notMatch(code, /new Function|\beval\(/, 'no code generation at run time');
 });
 
-t.test('exports the three validators, as its .d.ts says', async (t) => {
+t.test('exports the four validators, as its .d.ts says', async (t) => {
   const mod = await import('../../src/spec/generated/validators.js');
-  for (const name of ['validateConfig', 'validateState', 'validateFeatures'] as const) {
+  for (const name of ['validateConfig', 'validateState', 'validateFeatures', 'validateProcess'] as const) {
     t.type(mod[name], 'function', name);
   }
   const dts = readFileSync(join(REPO, 'src/spec/generated/validators.d.ts'), 'utf8');
-  for (const name of ['validateConfig', 'validateState', 'validateFeatures']) t.match(dts, `export declare const ${name}: CompiledValidator;`);
+  for (const name of ['validateConfig', 'validateState', 'validateFeatures', 'validateProcess']) t.match(dts, `export declare const ${name}: CompiledValidator;`);
   t.equal(mod.validateConfig({ ociVersion: '1.0.0', root: { path: 'rootfs' } }), true);
   t.equal(mod.validateConfig({ ociVersion: 1, root: { path: 'rootfs' } }), false);
   t.match(mod.validateConfig.errors?.[0], { instancePath: '/ociVersion', keyword: 'type' });
+  t.equal(mod.validateProcess({ cwd: '/', args: ['sh'] }), true);
+  t.equal(mod.validateProcess({ cwd: '/', user: { uid: 'x', gid: 0 } }), false);
+  t.match(mod.validateProcess.errors?.[0], { instancePath: '/user/uid', keyword: 'type' });
 });
 
 t.test('the same schemas give the same code', async (t) => {

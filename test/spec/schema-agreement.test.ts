@@ -99,8 +99,18 @@ const EXCEPTIONS: Exception[] = [
     kinds: ['config'],
     direction: 'looser',
     reason:
-      'config-linux.md, Devices: fileMode is a uint32; upstream caps it at 511 (0o777), which also refuses setuid/setgid/sticky bits that mknod(2) takes. tsrun refuses bits beyond 0o7777 in its semantic checks.',
+      'config-linux.md, Devices: fileMode is a uint32; upstream caps it at 511 (0o777), which also refuses setuid/setgid/sticky bits that mknod(2) takes, and a full st_mode with the file-type bits, which podman passes and runc accepts (it uses fileMode &^ S_IFMT).',
     matches: (e) => e.keyword === 'maximum' && /^\/linux\/devices\/\d+\/fileMode$/.test(e.instancePath),
+  },
+  {
+    id: 'rootfsPropagation-recursive',
+    kinds: ['config'],
+    direction: 'looser',
+    reason:
+      'linux.rootfsPropagation: upstream lists private, shared, slave and unbindable only; runc and crun also take rprivate, rshared, rslave, runbindable (containerd\'s CRI sets rshared and rslave) and "" (the default).',
+    matches: (e, doc) =>
+      e.keyword === 'enum' && e.instancePath === '/linux/rootfsPropagation' &&
+      ['', 'rprivate', 'rshared', 'rslave', 'runbindable'].includes(String((doc as Loose)?.linux?.rootfsPropagation)),
   },
   {
     id: 'other-platform-sections',
@@ -431,6 +441,10 @@ function targeted(): Array<{ kind: Kind; doc: Loose; expect: string }> {
     { kind: 'config', expect: 'map-empty-key', doc: v((d) => (d.annotations[''] = 1)) },
     { kind: 'config', expect: 'map-empty-key', doc: v((d) => (d.linux.sysctl[''] = null)) },
     { kind: 'config', expect: 'device-fileMode-uint32', doc: v((d) => (d.linux.devices[0].fileMode = 0o4755)) },
+    { kind: 'config', expect: 'device-fileMode-uint32', doc: v((d) => (d.linux.devices[0].fileMode = 0o20666)) },
+    { kind: 'config', expect: 'rootfsPropagation-recursive', doc: v((d) => (d.linux.rootfsPropagation = 'rshared')) },
+    { kind: 'config', expect: 'rootfsPropagation-recursive', doc: v((d) => (d.linux.rootfsPropagation = 'rprivate')) },
+    { kind: 'config', expect: 'rootfsPropagation-recursive', doc: v((d) => (d.linux.rootfsPropagation = '')) },
     { kind: 'config', expect: 'other-platform-sections', doc: v((d) => (d.freebsd = { jail: { vnet: 'disable' } })) },
     { kind: 'config', expect: 'other-platform-sections', doc: v((d) => (d.windows = { layerFolders: 'C:\\' })) },
     { kind: 'state', expect: 'state-paused', doc: v((d) => (d.status = 'paused'), state()) },

@@ -381,7 +381,7 @@ t.test('timeOffsets need a new time namespace', async (t) => {
   bad(t, s, '/linux/timeOffsets', 'cannot be set when joining an existing time namespace by path');
 });
 
-t.test('devices: absolute path, major/minor unless a fifo, mode bits', async (t) => {
+t.test('devices: absolute path, major/minor unless a fifo', async (t) => {
   const s = base();
   s.linux.devices = [
     { path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o4666 },
@@ -394,8 +394,16 @@ t.test('devices: absolute path, major/minor unless a fifo, mode bits', async (t)
   bad(t, s, '/linux/devices/1/minor', 'is required for a device of type "b"');
   s.linux.devices[1] = { path: '/dev/x', type: 'u', minor: 1 };
   bad(t, s, '/linux/devices/1/major', 'is required for a device of type "u"');
-  s.linux.devices[1] = { path: '/dev/x', type: 'c', major: 1, minor: 3, fileMode: 0o10000 };
-  bad(t, s, '/linux/devices/1/fileMode', 'must hold permission bits only (at most 0o7777 = 4095); got 4096');
+});
+
+t.test('devices: fileMode may carry file-type bits, as podman passes a whole st_mode (runc: &^ S_IFMT)', async (t) => {
+  const s = base();
+  s.linux.devices = [
+    { path: '/dev/null2', type: 'c', major: 1, minor: 3, fileMode: 0o20600 },
+    { path: '/dev/loopx', type: 'b', major: 7, minor: 0, fileMode: 0o60660 },
+    { path: '/dev/x', type: 'c', major: 1, minor: 3, fileMode: 0xffffffff },
+  ];
+  good(t, s);
 });
 
 t.test('resources: cross-field rules', async (t) => {
