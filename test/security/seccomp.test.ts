@@ -311,3 +311,44 @@ t.test('a profile still in Docker format (archMap, includes, excludes) is not ha
     t.equal(r.stderr.trim().split('\n').length, 1, 'refused with one line', { stderr: r.stderr });
   }
 });
+
+// What a static program and tsrun-init's last steps need (exec fifo, exec, libc start-up), all
+// older than clone3 (435 on x86_64): the profile's largest syscall is well below it.
+const BASE_ALLOW = [
+  'read', 'write', 'openat', 'close', 'fstat', 'newfstatat', 'fcntl', 'execve', 'exit', 'exit_group', 'brk', 'mmap', 'munmap',
+  'mprotect', 'arch_prctl', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'readlink', 'uname', 'getrandom',
+  'futex', 'rt_sigaction', 'rt_sigprocmask', 'rt_sigreturn', 'ioctl', 'getppid', 'sigaltstack', 'madvise', 'lseek',
+  // busybox sh running the probes one after the other
+  'clone', 'fork', 'vfork', 'wait4', 'getpid', 'gettid', 'getuid', 'geteuid', 'getgid', 'getegid', 'getpgrp', 'setpgid',
+  'dup2', 'dup3', 'pipe', 'pipe2', 'stat', 'lstat', 'statx', 'access', 'faccessat', 'getcwd', 'chdir', 'getdents64', 'kill',
+];
+
+// x86_64 numbers (attack knows these syscalls by number only)
+const CLONE3 = 435;
+const FACCESSAT2 = 439;
+
+t.test('ENOSYS: syscalls newer than every syscall of the profile get ENOSYS, not the default action', async (t) => {
+  const errnoDefault = { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: BASE_ALLOW, action: ALLOW }] };
+  const { r, json } = withSeccomp(t, errnoDefault, ['sys 1000 0xdeadbeef', `sys ${CLONE3} 0 0`, `sys ${FACCESSAT2} 0 0 0 0`, 'sys getpgid 0', 'sys getppid']);
+  t.equal(r.status, 0, 'runs', { detail: describe(r) });
+  t.equal(json[0]?.errno, E.ENOSYS, 'a number no kernel knows: ENOSYS (glibc and programs fall back)');
+  t.equal(json[1]?.errno, E.ENOSYS, 'clone3, newer than the profile: ENOSYS, so glibc falls back to clone');
+  t.equal(json[2]?.errno, E.ENOSYS, 'faccessat2: ENOSYS');
+  t.equal(json[3]?.errno, E.EPERM, 'an older syscall the profile does not allow: still the default action (EPERM)');
+  t.equal(json[4]?.errno, 0, 'allowed syscalls are allowed');
+
+  // a KILL default kills for known syscalls only; a newer one is "not implemented"
+  const kill = withSeccomp(t, { ...errnoDefault, defaultAction: 'SCMP_ACT_KILL_PROCESS' }, ['sys 1000']);
+  t.equal(kill.r.status, 0, 'KILL_PROCESS default: an unknown syscall does not kill', { detail: describe(kill.r) });
+  t.equal(kill.json[0]?.errno, E.ENOSYS, 'it returns ENOSYS');
+
+  // explicit rules count: a profile that names clone3 decides it itself
+  const named = withSeccomp(t, { ...errnoDefault, syscalls: [...errnoDefault.syscalls, { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: E.EXDEV }] }, [`sys ${CLONE3} 0 0`, 'sys 1000']);
+  t.equal(named.json[0]?.errno, E.EXDEV, 'clone3 named in the profile: its rule applies');
+  t.equal(named.json[1]?.errno, E.ENOSYS, 'beyond it: ENOSYS');
+
+  // an ALLOW default needs no stub; an ERRNO default is what it says below the limit
+  const allow = withSeccomp(t, { defaultAction: ALLOW, syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_ERRNO', errnoRet: E.EXDEV }] }, ['sys 1000', 'sys getpgid 0']);
+  t.equal(allow.json[0]?.errno, E.ENOSYS, 'ALLOW default: the kernel\'s own ENOSYS');
+  t.equal(allow.json[1]?.errno, E.EXDEV, 'and the rule applies');
+});
