@@ -86,7 +86,7 @@ if (!testingTsrun()) {
     }, { args: ['sh', '-c', 'echo PROGRAM-RAN'] });
     const c = rt(t, ['create', '--bundle', b.dir, id]);
     ok(t, c, 'create');
-    fails(t, rt(t, ['start', id]), 'start', /startContainer hook \/bin\/sh: exit 4/);
+    fails(t, rt(t, ['start', id]), 'start', /startContainer: error running hook \/bin\/sh: exit status 4/);
     t.same(lines(join(dir, 'hooks')), ['sc1', 'bad'], 'the hooks ran in order up to the failing one');
     t.equal(lines(join(dir, 'poststop')).length, 1, 'the poststop hook ran');
     t.not(rt(t, ['state', id]).status, 0, 'the container is gone');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { describe, readOut, rt, stateOf, uniqueId, waitUntil } from '../helpers/index.js';
-import { attackBin, attackBundle, jsonLines, kernelVersion, podmanSeccomp, refused, runBundle } from './fixtures/lib.js';
+import { attackBin, attackBundle, jsonLines, kernelVersion, nothingLeft, podmanSeccomp, refused, runBundle } from './fixtures/lib.js';
 
 const E = constants.errno;
 const PROFILE = '/usr/share/containers/seccomp.json';
@@ -351,4 +351,21 @@ t.test('ENOSYS: syscalls newer than every syscall of the profile get ENOSYS, not
   const allow = withSeccomp(t, { defaultAction: ALLOW, syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_ERRNO', errnoRet: E.EXDEV }] }, ['sys 1000', 'sys getpgid 0']);
   t.equal(allow.json[0]?.errno, E.ENOSYS, 'ALLOW default: the kernel\'s own ENOSYS');
   t.equal(allow.json[1]?.errno, E.EXDEV, 'and the rule applies');
+});
+
+t.test('startContainer hooks run under the container\'s seccomp filter (as runc)', async (t) => {
+  for (const nnp of [true, false]) {
+    const id = uniqueId(t);
+    const b = attackBundle(t, (c) => {
+      c.process.args = ['/attack', 'sys', 'getppid'];
+      c.process.noNewPrivileges = nnp;
+      c.linux.seccomp = { defaultAction: ALLOW, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL' }] };
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /tmp/from-hook'] }] };
+    });
+    const r = rt(t, ['run', '--bundle', b.dir, id]);
+    t.not(r.status, 0, `noNewPrivileges ${nnp}: run fails`, { detail: describe(r) });
+    t.match(r.stderr, new RegExp(`^tsrun: run ${id}: startContainer: error running hook /bin/sh: killed by signal SIGSYS \\(bad system call\\)\\n?$`), 'one line: the hook was killed by the filter');
+    t.notOk(existsSync(join(b.rootfs, 'tmp', 'from-hook')), 'the hook\'s mkdir did not happen');
+    nothingLeft(t, id, `noNewPrivileges ${nnp}`);
+  }
 });
