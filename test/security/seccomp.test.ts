@@ -369,3 +369,17 @@ t.test('startContainer hooks run under the container\'s seccomp filter (as runc)
     nothingLeft(t, id, `noNewPrivileges ${nnp}`);
   }
 });
+
+t.test('NOTIFY: not for write(2), not as the default action (runc\'s rules and wording)', async (t) => {
+  const cases: Array<[string, any, RegExp]> = [
+    ['write', { defaultAction: ALLOW, listenerPath: '/nonexistent.sock', syscalls: [{ names: ['getpgid', 'write'], action: 'SCMP_ACT_NOTIFY' }] }, /syscalls\/0\/names\/1.*SCMP_ACT_NOTIFY cannot be used for the write syscall/],
+    ['default', { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/nonexistent.sock' }, /defaultAction.*SCMP_ACT_NOTIFY cannot be used as default action/],
+  ];
+  for (const [what, seccomp, phrase] of cases) {
+    const id = uniqueId(t);
+    const b = attackBundle(t, (c) => {
+      c.linux.seccomp = seccomp;
+    });
+    refused(t, rt(t, ['run', '--bundle', b.dir, id]), id, phrase, `NOTIFY ${what}`);
+  }
+});
