@@ -26,7 +26,7 @@ import { withLock } from './lock.js';
 import { fault } from './fault.js';
 import { writeIdMaps } from './userns.js';
 import { inUserNamespace, rootlessCgroups } from './rootless.js';
-import { connectConsoleSocket, connectUnixOrFail, makeFifo } from './fds.js';
+import { connectConsoleSocket, connectSeccompAgent, makeFifo } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
 import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
@@ -187,7 +187,7 @@ async function launch(
   }
   let listenerFd: number | undefined;
   if (compiled?.notify) {
-    listenerFd = await connectUnixOrFail(native, seccompCfg!.listenerPath!, 'seccomp listener');
+    listenerFd = await connectSeccompAgent(native, seccompCfg!.listenerPath!);
     ownFds.push(listenerFd);
   }
 

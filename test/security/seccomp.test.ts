@@ -383,3 +383,20 @@ t.test('NOTIFY: not for write(2), not as the default action (runc\'s rules and w
     refused(t, rt(t, ['run', '--bundle', b.dir, id]), id, phrase, `NOTIFY ${what}`);
   }
 });
+
+t.test('NOTIFY with no agent listening: one line naming the step and the cause, nothing left', async (t) => {
+  for (const [what, file] of [['missing socket', 'absent.sock'], ['not a socket', 'config.json']] as const) {
+    const id = uniqueId(t);
+    const b = attackBundle(t, (c) => {
+      c.linux.seccomp = { defaultAction: ALLOW, listenerPath: '', syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }] };
+    });
+    const cfg = JSON.parse(readFileSync(b.configPath, 'utf8'));
+    cfg.linux.seccomp.listenerPath = join(b.dir, file);
+    writeFileSync(b.configPath, JSON.stringify(cfg));
+    const cause = what === 'missing socket' ? /no such file or directory/i : /connection refused/i;
+    const r = rt(t, ['run', '--bundle', b.dir, id]);
+    refused(t, r, id, /failed to connect with seccomp agent specified in the seccomp profile/, what);
+    t.match(r.stderr, new RegExp(join(b.dir, file).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), `${what}: names the socket`);
+    t.match(r.stderr, cause, `${what}: says why`);
+  }
+});
