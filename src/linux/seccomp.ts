@@ -95,6 +95,10 @@ export async function compileSeccomp(s: Seccomp): Promise<CompiledSeccomp> {
   if (!notify) flags &= ~SECCOMP_FLAGS.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV!;
   if (notify) {
     if (!s.listenerPath) throw new Error('linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath');
+    // runc's words (it asks libseccomp's API level): the kernel must hand out a listener fd
+    if (!lib.filterFlagSupported(SECCOMP_FILTER_FLAG_NEW_LISTENER)) {
+      throw new Error('linux.seccomp: seccomp notify unsupported: this kernel has no SECCOMP_FILTER_FLAG_NEW_LISTENER (Linux >= 5.0 needed)');
+    }
     flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     if (flags & SECCOMP_FLAGS.SECCOMP_FILTER_FLAG_TSYNC!) flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   }
