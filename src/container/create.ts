@@ -27,7 +27,7 @@ import { withLock } from './lock.js';
 import { fault } from './fault.js';
 import { writeIdMaps } from './userns.js';
 import { inUserNamespace, rootlessCgroups } from './rootless.js';
-import { connectConsoleSocket, connectUnixOrFail, makeFifo } from './fds.js';
+import { connectConsoleSocket, connectSeccompAgent, makeFifo } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
 import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
@@ -197,7 +197,7 @@ async function launch(
   }
   let listenerFd: number | undefined;
   if (compiled?.notify) {
-    listenerFd = await connectUnixOrFail(native, seccompCfg!.listenerPath!, 'seccomp listener');
+    listenerFd = await connectSeccompAgent(native, seccompCfg!.listenerPath!);
     ownFds.push(listenerFd);
   }
 
@@ -260,7 +260,7 @@ async function launch(
           unwind.atEnd(() => runPoststop(ctx, o.id, hooks.poststop, { ...stateOf(pid), status: 'stopped', pid: undefined }));
           runHooks('prestart', hooks.prestart, stateOf(pid));
           runHooks('createRuntime', hooks.createRuntime, stateOf(pid));
-          await runContainerHooks(native, pid, hooks.createContainer ?? [], stateOf(pid), [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3));
+          await runContainerHooks(native, pid, hooks.createContainer ?? [], stateOf(pid), [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3), rootfs);
         } else throw new TsrunError(`tsrun-init asked for an unknown sync "${code}"`);
       },
     });

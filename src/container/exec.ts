@@ -12,7 +12,7 @@ import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.js';
 import { openEntry, parseSubCgroups } from '../cgroups/index.js';
 import { callerRlimits } from './caller-limits.js';
-import { connectConsoleSocket, connectUnixOrFail } from './fds.js';
+import { connectConsoleSocket, connectSeccompAgent } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
 import { pidInInit } from '../shim/plan.js';
 import type { ProcessContext } from '../linux/process-plan.js';
@@ -82,7 +82,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       }
       seccomp = compiled;
       if (compiled.notify) {
-        const listenerFd = await connectUnixOrFail(native, r.seccomp.listenerPath!, 'seccomp listener');
+        const listenerFd = await connectSeccompAgent(native, r.seccomp.listenerPath!);
         own.push(listenerFd);
         seccomp = { ...compiled, listenerFd, listenerState: processStateJson(r.seccomp, { ociVersion: r.ociVersion, id: r.id, status: 'running', pid: r.pid, bundle: r.bundle, annotations: r.annotations }, pidInInit()) };
       }

@@ -19,6 +19,15 @@ export async function connectConsoleSocket(native: Native, socketPath: string): 
   return connectUnixOrFail(native, socketPath, 'console socket');
 }
 
+/** Connects to linux.seccomp.listenerPath (runc's wording when the agent is not there). */
+export async function connectSeccompAgent(native: Native, socketPath: string): Promise<number> {
+  try {
+    return native.connectUnix(socketPath);
+  } catch (e) {
+    throw new TsrunError(`failed to connect with seccomp agent specified in the seccomp profile: ${describeError(e)}`);
+  }
+}
+
 export async function connectUnixOrFail(native: Native, socketPath: string, what: string): Promise<number> {
   try {
     return native.connectUnix(socketPath);

@@ -2,6 +2,7 @@
 // startContainer hook failed), then run poststart hooks. A failing startContainer or poststart
 // hook fails `start`, and the container is destroyed (runtime.md lifecycle: continue at step 12).
 import * as fs from 'node:fs';
+import { constants } from 'node:os';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
 import { runHooks } from './hooks.js';
@@ -45,8 +46,39 @@ export async function markStarted(ctx: Ctx, store: Store, r: ContainerRecord): P
   });
   if (failure) {
     await destroy(ctx, store, r);
-    throw new TsrunError(`startContainer ${failure}`);
+    throw new TsrunError(`startContainer: ${describeHookFailure(failure)}`);
   }
+}
+
+const SIGNAL_WORDS: Record<string, string> = {
+  SIGSYS: 'bad system call',
+  SIGKILL: 'killed',
+  SIGSEGV: 'segmentation fault',
+  SIGABRT: 'aborted',
+  SIGBUS: 'bus error',
+  SIGILL: 'illegal instruction',
+  SIGFPE: 'floating point exception',
+  SIGTERM: 'terminated',
+};
+
+/**
+ * tsrun-init's `hook <path>: <exit N | signal N | timeout | cause>` (op HOOK) in words, with runc's
+ * "error running hook": a hook killed by the container's seccomp filter reads "bad system call".
+ */
+export function describeHookFailure(line: string): string {
+  const m = /^hook (.*?): (.*)$/s.exec(line);
+  if (!m) return line;
+  const [, file, detail] = m as unknown as [string, string, string];
+  let why = detail;
+  const sig = /^signal (\d+)$/.exec(detail);
+  const exit = /^exit (\d+)$/.exec(detail);
+  if (sig) {
+    const name = Object.entries(constants.signals).find(([, n]) => n === Number(sig[1]))?.[0];
+    const words = name ? SIGNAL_WORDS[name] : undefined;
+    why = `killed by signal ${name ?? sig[1]}${words ? ` (${words})` : ''}`;
+  } else if (exit) why = `exit status ${exit[1]}`;
+  else if (detail === 'timeout') why = 'timed out';
+  return `error running hook ${file}: ${why}`;
 }
 
 const napCell = new Int32Array(new SharedArrayBuffer(4));

@@ -137,8 +137,10 @@ export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
   const env = p.env ?? [];
   ops.push({ op: Op.LOOKUP, strs: [args[0] ?? '', envPath(env)], what: `exec: "${args[0] ?? ''}"` });
   ops.push({ op: Op.CLOSE_FDS, ints: [ctx.firstClosedFd], what: 'close inherited file descriptors' });
-  ops.push(...ctx.beforeExec);
+  // As late as possible, yet before READY (as runc): a filter that fails to load fails create or
+  // exec, and the startContainer hooks run under it (runc runs them in the init, filtered).
   if (ctx.seccomp && nnp) ops.push(seccompOp(ctx.seccomp));
+  ops.push(...ctx.beforeExec);
   ops.push({ op: Op.EXEC, ints: [args.length, env.length], strs: [...args, ...env], what: `exec "${args[0] ?? ''}"` });
   return ops;
 }

@@ -1,7 +1,9 @@
 // linux.seccomp -> a BPF program (compiled by libseccomp in the parent) and seccomp() flags.
 import type { Seccomp, State } from '../spec/types.js';
-import { loadLibSeccomp, type ArgCmp } from '../shim/libseccomp.js';
+import { loadLibSeccomp, type ArgCmp, type LibSeccomp } from '../shim/libseccomp.js';
 import { initJson } from '../shim/plan.js';
+import { AUDIT_ARCH_X86_64, MAX_INSNS, SCMP_ARCH_X32, enosysStub, type ArchLimits } from './seccomp-enosys.js';
+import { endianness } from 'node:os';
 
 const EPERM = 1;
 
@@ -93,6 +95,10 @@ export async function compileSeccomp(s: Seccomp): Promise<CompiledSeccomp> {
   if (!notify) flags &= ~SECCOMP_FLAGS.SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV!;
   if (notify) {
     if (!s.listenerPath) throw new Error('linux.seccomp: SCMP_ACT_NOTIFY needs a listenerPath');
+    // runc's words (it asks libseccomp's API level): the kernel must hand out a listener fd
+    if (!lib.filterFlagSupported(SECCOMP_FILTER_FLAG_NEW_LISTENER)) {
+      throw new Error('linux.seccomp: seccomp notify unsupported: this kernel has no SECCOMP_FILTER_FLAG_NEW_LISTENER (Linux >= 5.0 needed)');
+    }
     flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
     if (flags & SECCOMP_FLAGS.SECCOMP_FILTER_FLAG_TSYNC!) flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
   }
@@ -122,7 +128,45 @@ export async function compileSeccomp(s: Seccomp): Promise<CompiledSeccomp> {
       }
     }
   }, defaultAction);
-  return { program, flags, notify };
+  const stub = needsEnosysStub(s) ? enosysStub(archLimits(s, lib), endianness() === 'LE') : new Uint8Array(0);
+  const full = new Uint8Array(stub.length + program.length);
+  full.set(stub);
+  full.set(program, stub.length);
+  if (full.length / 8 > MAX_INSNS) {
+    throw new Error(`linux.seccomp: the filter has ${full.length / 8} instructions, more than the kernel's limit of ${MAX_INSNS}`);
+  }
+  return { program: full, flags, notify };
+}
+
+const ENOSYS = 38;
+
+/** As runc: not when the default lets syscalls through (a tracer handles new ones itself) or is ENOSYS already. */
+function needsEnosysStub(s: Seccomp): boolean {
+  if (['SCMP_ACT_ALLOW', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE'].includes(s.defaultAction)) return false;
+  return !(s.defaultAction === 'SCMP_ACT_ERRNO' && s.defaultErrnoRet === ENOSYS);
+}
+
+/** The largest syscall number the profile names (any action), per architecture of the filter and the native one. */
+function archLimits(s: Seccomp, lib: LibSeccomp): ArchLimits[] {
+  const tokens = new Set<number>([lib.nativeArch()]);
+  for (const a of s.architectures ?? []) {
+    const token = lib.resolveArch(a.replace(/^SCMP_ARCH_/, '').toLowerCase());
+    if (token) tokens.add(token);
+  }
+  const names = new Set((s.syscalls ?? []).flatMap((r) => r.names));
+  const byAudit = new Map<number, ArchLimits>();
+  for (const token of tokens) {
+    let max = 0;
+    for (const name of names) max = Math.max(max, lib.resolveSyscallArch(token, name));
+    if (max <= 0) continue; // no syscall of the profile exists there
+    const x32 = token === SCMP_ARCH_X32;
+    const audit = x32 ? AUDIT_ARCH_X86_64 : token;
+    const entry = byAudit.get(audit) ?? { audit };
+    if (x32) entry.x32Max = max;
+    else entry.max = max;
+    byAudit.set(audit, entry);
+  }
+  return [...byAudit.values()];
 }
 
 /**

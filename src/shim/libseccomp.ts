@@ -17,7 +17,11 @@ export interface LibSeccomp {
   /** Builds a filter and returns its BPF program (struct sock_filter[]). */
   compile(build: (f: FilterBuilder) => void, defaultAction: number): Uint8Array;
   resolveSyscall(name: string): number;
+  /** The syscall's number on an architecture (a SCMP_ARCH_* token); negative when unknown there. */
+  resolveSyscallArch(arch: number, name: string): number;
   resolveArch(name: string): number;
+  /** The SCMP_ARCH_* token of the architecture libseccomp was built for. */
+  nativeArch(): number;
   /** The running kernel accepts this SECCOMP_FILTER_FLAG_* (seccomp(2) with a NULL program: EFAULT). */
   filterFlagSupported(flag: number): boolean;
 }
@@ -49,6 +53,8 @@ async function load(): Promise<LibSeccomp> {
   const archAdd = lib.func('int seccomp_arch_add(void *ctx, uint32_t arch)');
   const archResolve = lib.func('uint32_t seccomp_arch_resolve_name(const char *name)');
   const syscallResolve = lib.func('int seccomp_syscall_resolve_name(const char *name)');
+  const syscallResolveArch = lib.func('int seccomp_syscall_resolve_name_arch(uint32_t arch, const char *name)');
+  const archNative = lib.func('uint32_t seccomp_arch_native()');
   const ruleAdd = lib.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int n, const scmp_arg_cmp *args)');
   const exportBpf = lib.func('int seccomp_export_bpf(void *ctx, int fd)');
   const versionFn = lib.func('const scmp_version *seccomp_version()');
@@ -73,7 +79,9 @@ async function load(): Promise<LibSeccomp> {
       return r < 0 && koffi.errno() === EFAULT;
     },
     resolveSyscall: (name) => syscallResolve(name) as number,
+    resolveSyscallArch: (arch, name) => syscallResolveArch(arch, name) as number,
     resolveArch: (name) => archResolve(name) as number,
+    nativeArch: () => archNative() as number,
     compile(build, defaultAction) {
       const ctx = init(defaultAction);
       if (!ctx) throw new Error('seccomp: seccomp_init failed (invalid default action?)');

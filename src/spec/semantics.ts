@@ -567,7 +567,7 @@ class Checker {
       this.error(`${at}/defaultErrnoRet`, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not defaultAction ${s.defaultAction}`);
     }
     if (s.defaultAction === 'SCMP_ACT_NOTIFY') {
-      this.error(`${at}/defaultAction`, 'SCMP_ACT_NOTIFY cannot be the default action (the container init itself would wait on the agent)');
+      this.error(`${at}/defaultAction`, 'SCMP_ACT_NOTIFY cannot be used as default action (the container init itself would wait on the agent)');
     }
     if (s.listenerMetadata !== undefined && s.listenerPath === undefined) {
       this.error(`${at}/listenerMetadata`, 'must not be set without listenerPath');
@@ -578,6 +578,8 @@ class Checker {
       if (rule.action === 'SCMP_ACT_NOTIFY') notify = true;
       rule.names.forEach((n, j) => {
         if (n === '') this.error(`${r}/names/${j}`, 'a syscall name must not be empty');
+        // as runc: the init reports over pipes with write(2), which would wait on the agent
+        if (n === 'write' && rule.action === 'SCMP_ACT_NOTIFY') this.error(`${r}/names/${j}`, 'SCMP_ACT_NOTIFY cannot be used for the write syscall');
       });
       if (rule.errnoRet !== undefined && !errnoActions.has(rule.action)) {
         this.error(`${r}/errnoRet`, `only SCMP_ACT_ERRNO and SCMP_ACT_TRACE return an errno, not ${rule.action}`);

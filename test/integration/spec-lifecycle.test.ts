@@ -4,7 +4,7 @@
 // is not deleted without --force, ungrantable capabilities only warn, a device path that holds
 // another file is an error.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -43,7 +43,7 @@ if (!testingTsrun()) {
         createRuntime: [hook(log, 'createRuntime')],
         createContainer: [
           hook(log, 'createContainer'),
-          { path: '/bin/sh', args: ['sh', '-c', `cat /proc/self/mountinfo > ${dir}/mountinfo; echo "$TSRUN_TEST_MARK" > ${dir}/env; cat > ${dir}/state`] },
+          { path: '/bin/sh', args: ['sh', '-c', `cat /proc/self/mountinfo > ${dir}/mountinfo; echo "$TSRUN_TEST_MARK" > ${dir}/env; pwd -P > ${dir}/cwd; cat > ${dir}/state`] },
         ],
       };
     }, { args: ['sleep', '1000'] });
@@ -57,6 +57,7 @@ if (!testingTsrun()) {
     t.equal(cc?.[2], readlinkSync(`/proc/${pid}/ns/mnt`), 'createContainer: the container mount namespace');
     t.match(readFileSync(join(dir, 'mountinfo'), 'utf8'), ` ${b.rootfs}/proc `, 'the container mounts are under the rootfs path (before pivot_root)');
     t.equal(readFileSync(join(dir, 'env'), 'utf8').trim(), context(t).mark, 'without `env`, the hook has the environment of tsrun');
+    t.equal(readFileSync(join(dir, 'cwd'), 'utf8').trim(), realpathSync(b.rootfs), 'the hook runs in the rootfs (as runc: relative paths are the container\'s, not the host\'s /)');
     const state = JSON.parse(readFileSync(join(dir, 'state'), 'utf8'));
     t.same({ id: state.id, pid: state.pid }, { id, pid }, 'the hook got the state of the container on stdin');
     ok(t, rt(t, ['delete', '--force', id]), 'delete --force');
@@ -86,7 +87,7 @@ if (!testingTsrun()) {
     }, { args: ['sh', '-c', 'echo PROGRAM-RAN'] });
     const c = rt(t, ['create', '--bundle', b.dir, id]);
     ok(t, c, 'create');
-    fails(t, rt(t, ['start', id]), 'start', /startContainer hook \/bin\/sh: exit 4/);
+    fails(t, rt(t, ['start', id]), 'start', /startContainer: error running hook \/bin\/sh: exit status 4/);
     t.same(lines(join(dir, 'hooks')), ['sc1', 'bad'], 'the hooks ran in order up to the failing one');
     t.equal(lines(join(dir, 'poststop')).length, 1, 'the poststop hook ran');
     t.not(rt(t, ['state', id]).status, 0, 'the container is gone');

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import { describe, readOut, rt, stateOf, uniqueId, waitUntil } from '../helpers/index.js';
-import { attackBin, attackBundle, jsonLines, kernelVersion, podmanSeccomp, refused, runBundle } from './fixtures/lib.js';
+import { attackBin, attackBundle, jsonLines, kernelVersion, nothingLeft, podmanSeccomp, refused, runBundle } from './fixtures/lib.js';
 
 const E = constants.errno;
 const PROFILE = '/usr/share/containers/seccomp.json';
@@ -309,5 +309,94 @@ t.test('a profile still in Docker format (archMap, includes, excludes) is not ha
     t.equal(jsonLines(readOut(r))[0]?.errno, E.ENOSYS, 'the default action still applies');
   } else {
     t.equal(r.stderr.trim().split('\n').length, 1, 'refused with one line', { stderr: r.stderr });
+  }
+});
+
+// What a static program and tsrun-init's last steps need (exec fifo, exec, libc start-up), all
+// older than clone3 (435 on x86_64): the profile's largest syscall is well below it.
+const BASE_ALLOW = [
+  'read', 'write', 'openat', 'close', 'fstat', 'newfstatat', 'fcntl', 'execve', 'exit', 'exit_group', 'brk', 'mmap', 'munmap',
+  'mprotect', 'arch_prctl', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'readlink', 'uname', 'getrandom',
+  'futex', 'rt_sigaction', 'rt_sigprocmask', 'rt_sigreturn', 'ioctl', 'getppid', 'sigaltstack', 'madvise', 'lseek',
+  // busybox sh running the probes one after the other
+  'clone', 'fork', 'vfork', 'wait4', 'getpid', 'gettid', 'getuid', 'geteuid', 'getgid', 'getegid', 'getpgrp', 'setpgid',
+  'dup2', 'dup3', 'pipe', 'pipe2', 'stat', 'lstat', 'statx', 'access', 'faccessat', 'getcwd', 'chdir', 'getdents64', 'kill',
+];
+
+// x86_64 numbers (attack knows these syscalls by number only)
+const CLONE3 = 435;
+const FACCESSAT2 = 439;
+
+t.test('ENOSYS: syscalls newer than every syscall of the profile get ENOSYS, not the default action', async (t) => {
+  const errnoDefault = { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], syscalls: [{ names: BASE_ALLOW, action: ALLOW }] };
+  const { r, json } = withSeccomp(t, errnoDefault, ['sys 1000 0xdeadbeef', `sys ${CLONE3} 0 0`, `sys ${FACCESSAT2} 0 0 0 0`, 'sys getpgid 0', 'sys getppid']);
+  t.equal(r.status, 0, 'runs', { detail: describe(r) });
+  t.equal(json[0]?.errno, E.ENOSYS, 'a number no kernel knows: ENOSYS (glibc and programs fall back)');
+  t.equal(json[1]?.errno, E.ENOSYS, 'clone3, newer than the profile: ENOSYS, so glibc falls back to clone');
+  t.equal(json[2]?.errno, E.ENOSYS, 'faccessat2: ENOSYS');
+  t.equal(json[3]?.errno, E.EPERM, 'an older syscall the profile does not allow: still the default action (EPERM)');
+  t.equal(json[4]?.errno, 0, 'allowed syscalls are allowed');
+
+  // a KILL default kills for known syscalls only; a newer one is "not implemented"
+  const kill = withSeccomp(t, { ...errnoDefault, defaultAction: 'SCMP_ACT_KILL_PROCESS' }, ['sys 1000']);
+  t.equal(kill.r.status, 0, 'KILL_PROCESS default: an unknown syscall does not kill', { detail: describe(kill.r) });
+  t.equal(kill.json[0]?.errno, E.ENOSYS, 'it returns ENOSYS');
+
+  // explicit rules count: a profile that names clone3 decides it itself
+  const named = withSeccomp(t, { ...errnoDefault, syscalls: [...errnoDefault.syscalls, { names: ['clone3'], action: 'SCMP_ACT_ERRNO', errnoRet: E.EXDEV }] }, [`sys ${CLONE3} 0 0`, 'sys 1000']);
+  t.equal(named.json[0]?.errno, E.EXDEV, 'clone3 named in the profile: its rule applies');
+  t.equal(named.json[1]?.errno, E.ENOSYS, 'beyond it: ENOSYS');
+
+  // an ALLOW default needs no stub; an ERRNO default is what it says below the limit
+  const allow = withSeccomp(t, { defaultAction: ALLOW, syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_ERRNO', errnoRet: E.EXDEV }] }, ['sys 1000', 'sys getpgid 0']);
+  t.equal(allow.json[0]?.errno, E.ENOSYS, 'ALLOW default: the kernel\'s own ENOSYS');
+  t.equal(allow.json[1]?.errno, E.EXDEV, 'and the rule applies');
+});
+
+t.test('startContainer hooks run under the container\'s seccomp filter (as runc)', async (t) => {
+  for (const nnp of [true, false]) {
+    const id = uniqueId(t);
+    const b = attackBundle(t, (c) => {
+      c.process.args = ['/attack', 'sys', 'getppid'];
+      c.process.noNewPrivileges = nnp;
+      c.linux.seccomp = { defaultAction: ALLOW, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_KILL' }] };
+      c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /tmp/from-hook'] }] };
+    });
+    const r = rt(t, ['run', '--bundle', b.dir, id]);
+    t.not(r.status, 0, `noNewPrivileges ${nnp}: run fails`, { detail: describe(r) });
+    t.match(r.stderr, new RegExp(`^tsrun: run ${id}: startContainer: error running hook /bin/sh: killed by signal SIGSYS \\(bad system call\\)\\n?$`), 'one line: the hook was killed by the filter');
+    t.notOk(existsSync(join(b.rootfs, 'tmp', 'from-hook')), 'the hook\'s mkdir did not happen');
+    nothingLeft(t, id, `noNewPrivileges ${nnp}`);
+  }
+});
+
+t.test('NOTIFY: not for write(2), not as the default action (runc\'s rules and wording)', async (t) => {
+  const cases: Array<[string, any, RegExp]> = [
+    ['write', { defaultAction: ALLOW, listenerPath: '/nonexistent.sock', syscalls: [{ names: ['getpgid', 'write'], action: 'SCMP_ACT_NOTIFY' }] }, /syscalls\/0\/names\/1.*SCMP_ACT_NOTIFY cannot be used for the write syscall/],
+    ['default', { defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/nonexistent.sock' }, /defaultAction.*SCMP_ACT_NOTIFY cannot be used as default action/],
+  ];
+  for (const [what, seccomp, phrase] of cases) {
+    const id = uniqueId(t);
+    const b = attackBundle(t, (c) => {
+      c.linux.seccomp = seccomp;
+    });
+    refused(t, rt(t, ['run', '--bundle', b.dir, id]), id, phrase, `NOTIFY ${what}`);
+  }
+});
+
+t.test('NOTIFY with no agent listening: one line naming the step and the cause, nothing left', async (t) => {
+  for (const [what, file] of [['missing socket', 'absent.sock'], ['not a socket', 'config.json']] as const) {
+    const id = uniqueId(t);
+    const b = attackBundle(t, (c) => {
+      c.linux.seccomp = { defaultAction: ALLOW, listenerPath: '', syscalls: [{ names: ['getpgid'], action: 'SCMP_ACT_NOTIFY' }] };
+    });
+    const cfg = JSON.parse(readFileSync(b.configPath, 'utf8'));
+    cfg.linux.seccomp.listenerPath = join(b.dir, file);
+    writeFileSync(b.configPath, JSON.stringify(cfg));
+    const cause = what === 'missing socket' ? /no such file or directory/i : /connection refused/i;
+    const r = rt(t, ['run', '--bundle', b.dir, id]);
+    refused(t, r, id, /failed to connect with seccomp agent specified in the seccomp profile/, what);
+    t.match(r.stderr, new RegExp(join(b.dir, file).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')), `${what}: names the socket`);
+    t.match(r.stderr, cause, `${what}: says why`);
   }
 });

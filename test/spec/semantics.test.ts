@@ -492,8 +492,10 @@ t.test('seccomp: errno actions, the notify listener, argument indexes', async (t
     t,
     v((x) => { x.defaultAction = 'SCMP_ACT_NOTIFY'; delete x.defaultErrnoRet; }),
     '/linux/seccomp/defaultAction',
-    'SCMP_ACT_NOTIFY cannot be the default action (the container init itself would wait on the agent)',
+    'SCMP_ACT_NOTIFY cannot be used as default action (the container init itself would wait on the agent)',
   );
+  bad(t, v((x) => (x.syscalls[0].names = ['mount', 'write'])), '/linux/seccomp/syscalls/0/names/1', 'SCMP_ACT_NOTIFY cannot be used for the write syscall');
+  good(t, v((x) => (x.syscalls[1].names = ['personality', 'write'])), 'write under another action is fine');
   good(t, v((x) => { x.syscalls.shift(); }), 'listenerPath without a notify rule is ignored');
 });
 
