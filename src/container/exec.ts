@@ -47,7 +47,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
   const r = store.load(o.id);
   const status = currentStatus(r);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
-  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
+  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
   const proc = withGrantableCaps(withHome(execProcess(r.process, o), r.rootfs), r.namespaces, (m) => ctx.log.warn(`exec ${o.id}: ${m}`));
   if (proc.terminal && o.detach && o.consoleSocket === undefined) {
     throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');
@@ -85,6 +85,8 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       }
     }
     let launched;
+    ctx.log.debug(`exec ${o.id}: process ${JSON.stringify(proc.args ?? [])}, cgroup ${r.cgroup?.path ?? 'none'}`);
+    ctx.log.debug(`nsexec container setup: exec ${o.id}: cloning tsrun-init to join the namespaces of pid ${r.pid}`);
     try {
       launched = await launchInit({
         cloneFlags: 0,
@@ -93,16 +95,22 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
         native,
         cgroup: r.cgroup ? openEntry(r.cgroup) : undefined,
         joinAfterFork: true,
-        onSpawn: () => {
+        onSpawn: (pid) => {
+          ctx.log.debug(`child process in init(): exec ${o.id}: tsrun-init is pid ${pid}`);
           fault('exec:spawn');
         },
-        plan: () => buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp }),
+        plan: () => {
+          const plan = buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp });
+          ctx.log.debug(`exec ${o.id}: plan of ${plan.length} ops`);
+          return plan;
+        },
       });
     } catch (e) {
       if (e instanceof InitOpError) throw new TsrunError(e.message);
       throw e;
     }
     fault('exec:ready');
+    ctx.log.debug(`setns_init: about to exec: exec ${o.id}: process ${launched.pid}`);
     for (const fd of own.splice(0)) native.close(fd);
     let master: number | undefined;
     if (pair) {
@@ -110,7 +118,19 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       native.close(pair[0]);
       pair = undefined;
     }
-    if (o.pidFile) writePidFile(o.pidFile, launched.pid);
+    if (o.pidFile) {
+      try {
+        writePidFile(o.pidFile, launched.pid);
+      } catch (e) {
+        // runc: the process of an exec that failed does not stay behind.
+        try {
+          process.kill(launched.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        throw e;
+      }
+    }
     if (o.detach) return 0;
     return await waitForeground({ pid: launched.pid, native, master });
   } finally {
