@@ -88,6 +88,7 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
   const loaded = loadConfig(bundle);
   trace('create: config loaded');
   const rootfsDir = path.resolve(bundle, loaded.root!.path);
+  ctx.log.debug(`create ${o.id}: bundle ${bundle}, rootfs ${rootfsDir}, state in ${store.dir(o.id)}`);
   const warnCaps = (m: string) => ctx.log.warn(`create ${o.id}: ${m}`);
   const spec: Spec = loaded.process
     ? { ...loaded, process: withGrantableCaps(withListenFds(withHome(loaded.process, rootfsDir)), loaded.linux?.namespaces, warnCaps) }
@@ -157,6 +158,7 @@ async function launch(
     store.save(record);
   }
   trace('create: cgroup created');
+  ctx.log.debug(`create ${o.id}: cgroup ${useCgroup ? cgroup.path : 'none (rootless, not delegated)'}${cgroup.systemd ? ' (systemd)' : ''}`);
   if (useCgroup) unwind.add(() => destroyCgroup(cgroup, { kill: true }));
   fault('create:cgroup');
 
@@ -224,6 +226,7 @@ async function launch(
   const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let launched;
   trace('create: launching');
+  ctx.log.debug(`nsexec container setup: create ${o.id}: cloning tsrun-init, clone flags 0x${plan.cloneFlags.toString(16)}, plan of ${plan.ops.length} ops`);
   // The init runs under the memory limit from its clone (v2) or its first op (v1), so it must
   // find its own binary in the page cache: read in by its page faults, it would be charged to the
   // container, and a tight limit with a cold cache made it thrash on its own text (v2 VM).
@@ -236,6 +239,7 @@ async function launch(
       native,
       cgroup: useCgroup ? openEntry(cgroup) : undefined,
       onSpawn: (pid) => {
+        ctx.log.debug(`child process in init(): create ${o.id}: tsrun-init is pid ${pid}`);
         moveNetDevices(spec.linux?.netDevices, netnsPath(spec.linux?.namespaces, pid));
         fault('create:spawn');
       },
@@ -245,6 +249,7 @@ async function launch(
         if (code === 'U') writeIdMaps(pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
         else if (code === 'H') {
           const hooks = spec.hooks ?? {};
+          ctx.log.debug(`create ${o.id}: running hooks: prestart ${hooks.prestart?.length ?? 0}, createRuntime ${hooks.createRuntime?.length ?? 0}, createContainer ${hooks.createContainer?.length ?? 0}`);
           // runtime.md: a failing hook stops the container, which is then destroyed and its
           // poststop hooks run (lifecycle steps 12-13).
           unwind.atEnd(() => runPoststop(ctx, o.id, hooks.poststop, { ...stateOf(pid), status: 'stopped', pid: undefined }));
@@ -268,6 +273,7 @@ async function launch(
     }
   });
   trace('create: init ready');
+  ctx.log.debug(`init: closing the pipe to signal completion: create ${o.id}: container process ${launched.pid} set up, waiting for start`);
   fault('create:ready');
   // Like runc, the other limits apply once the init has built the rootfs (it mknod()s devices
   // that the device rules may deny).
