@@ -231,6 +231,25 @@ export function pids(h: CgroupHandle): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
+/**
+ * What a create finds in its cgroup before it makes it (runc 1.1's check): processes already in
+ * it (runc warns; with systemd it errors) and whether it is frozen (runc refuses: the init would
+ * hang). Like runc, one hierarchy speaks for all on v1.
+ */
+export function preexisting(h: CgroupHandle): { pids: number; frozen: boolean } {
+  const l = layout(h);
+  const dir = procsDir(l);
+  const found = new Set<number>();
+  if (dir) collectProcs(dir, found);
+  let frozen = false;
+  try {
+    frozen = isFrozen(h);
+  } catch {
+    // no freezer here: nothing can be frozen
+  }
+  return { pids: found.size, frozen };
+}
+
 function freezerDir(l: Layout): { v1?: string; v2?: string } {
   const f = l.v1.get('freezer');
   if (f) return { v1: f.dir };
