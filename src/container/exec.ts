@@ -9,7 +9,8 @@ import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.js';
-import { openEntry } from '../cgroups/index.js';
+import { openEntry, type CgroupHandle } from '../cgroups/index.js';
+import { parseSubCgroups, subCgroup } from '../cgroups/sub.js';
 import { callerRlimits } from './caller-limits.js';
 import { connectConsoleSocket, connectUnixOrFail } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
@@ -39,7 +40,8 @@ export interface ExecOptions {
   apparmor?: string;
   processLabel?: string;
   ignorePaused: boolean;
-  cgroup?: string;
+  /** --cgroup values: sub-cgroups of the container's cgroup to join ([controller[,…]:]path). */
+  cgroup: string[];
 }
 
 export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
@@ -55,6 +57,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
   if (!proc.terminal && o.consoleSocket !== undefined) {
     throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty');
   }
+  const cgroup = execCgroup(r.cgroup, o.cgroup);
   const native = await loadNative();
   const own: number[] = [];
   let pair: [number, number] | undefined;
@@ -85,7 +88,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       }
     }
     let launched;
-    ctx.log.debug(`exec ${o.id}: process ${JSON.stringify(proc.args ?? [])}, cgroup ${r.cgroup?.path ?? 'none'}`);
+    ctx.log.debug(`exec ${o.id}: process ${JSON.stringify(proc.args ?? [])}, cgroup ${cgroup?.path ?? 'none'}${o.cgroup.length ? ` (--cgroup ${o.cgroup.join(' ')})` : ''}`);
     ctx.log.debug(`nsexec container setup: exec ${o.id}: cloning tsrun-init to join the namespaces of pid ${r.pid}`);
     try {
       launched = await launchInit({
@@ -93,7 +96,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
         keepFds: [...preserved, ...own],
         rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
         native,
-        cgroup: r.cgroup ? openEntry(r.cgroup) : undefined,
+        cgroup: cgroup ? openEntry(cgroup) : undefined,
         joinAfterFork: true,
         onSpawn: (pid) => {
           ctx.log.debug(`child process in init(): exec ${o.id}: tsrun-init is pid ${pid}`);
@@ -137,6 +140,14 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
     for (const fd of own) native.close(fd);
     if (pair) native.close(pair[0]);
   }
+}
+
+/** The cgroup the exec'd process joins: the container's, or its sub-cgroups given by --cgroup. */
+function execCgroup(h: CgroupHandle | undefined, args: readonly string[]): CgroupHandle | undefined {
+  if (!args.length) return h;
+  const subs = parseSubCgroups(args);
+  if (!h) throw new TsrunError('--cgroup: the container has no cgroup');
+  return subCgroup(h, subs);
 }
 
 /** The exec'd process: --process file, or the container's process adjusted by the flags (runc). */

@@ -184,3 +184,51 @@ t.test('create into a cgroup with processes warns; into a frozen one fails', asy
   rmdirSync(fz.dir);
   await assertNoLeaks(t, before);
 });
+
+const v1Memory = existsSync('/sys/fs/cgroup/memory/tasks');
+
+t.test('exec --cgroup: sub-cgroups of the container, never above it', { skip: !v1Memory && 'needs the cgroup v1 memory hierarchy' }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const cgPath = `/tsrun-it-${id}`;
+  const b = makeBundle(t, (cfg) => {
+    cfg.linux.cgroupsPath = cgPath;
+  }, { args: LONG });
+  await running(t, id, b);
+  const cgroupOf = (args: string[]): { status: number | null; lines: string[]; r: RtResult } => {
+    const r = rt(t, ['exec', ...args, id, 'cat', '/proc/self/cgroup']);
+    return { status: r.status, lines: r.stdout.trim().split('\n'), r };
+  };
+  const up = cgroupOf(['--cgroup', '..']);
+  t.equal(up.status, 255, '--cgroup ..: 255');
+  t.match(up.r.stderr, / \.\. is not a sub cgroup path/);
+  const missing = cgroupOf(['--cgroup', 'nonexistent']);
+  t.equal(missing.status, 255, 'a sub-cgroup that does not exist: 255');
+  t.match(missing.r.stderr, / adding pid .*\/nonexistent\/cgroup\.procs: no such file /);
+  const unknown = cgroupOf(['--cgroup', 'whaaat:/']);
+  t.equal(unknown.status, 255, 'an unknown controller: 255');
+  t.match(unknown.r.stderr, /unknown controller /);
+  const top = cgroupOf(['--cgroup', '/']);
+  t.equal(top.status, 0, '--cgroup /: the container cgroup');
+  t.same(top.lines.filter((l) => /:(memory|pids):/.test(l)).map((l) => l.replace(/^\d+:/, '')).sort(), [`memory:${cgPath}`, `pids:${cgPath}`]);
+
+  const sub = join('/sys/fs/cgroup/memory', cgPath, 'submem');
+  mkdirSync(sub);
+  t.teardown(() => {
+    try {
+      rmdirSync(sub);
+    } catch {
+      // removed with the container's cgroup
+    }
+  });
+  const inSub = cgroupOf(['--cgroup', 'memory:submem']);
+  t.equal(inSub.status, 0, '--cgroup memory:submem', { detail: describe(inSub.r) });
+  t.ok(inSub.lines.some((l) => l.endsWith(`:memory:${cgPath}/submem`)), 'the process is in the memory sub-cgroup', { detail: inSub.lines });
+  t.ok(inSub.lines.some((l) => l.endsWith(`:pids:${cgPath}`)), 'and in the container cgroup elsewhere', { detail: inSub.lines });
+  const twoFlags = cgroupOf(['--cgroup', 'memory:submem', '--cgroup', 'pids:/']);
+  t.equal(twoFlags.status, 0, '--cgroup repeated');
+  const bare = cgroupOf(['--cgroup', 'submem', '--cgroup', 'pids:/']);
+  t.equal(bare.status, 255, 'a path without controller among several --cgroup: 255');
+  ok(t, rt(t, ['delete', '--force', id]), 'delete --force');
+  await assertNoLeaks(t, before);
+});

@@ -35,7 +35,7 @@ export function execOptions(args: ParsedArgs): ExecOptions {
     apparmor: str(f.apparmor),
     processLabel: str(f['process-label']),
     ignorePaused: f['ignore-paused'] === true,
-    cgroup: str(f.cgroup),
+    cgroup: strs(f.cgroup),
   };
 }
 
