@@ -12,7 +12,7 @@ import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { initJson, pidInInit } from '../shim/plan.js';
 import { loadNative, type Native } from '../shim/native.js';
 import { initPath } from '../shim/resources.js';
-import { applyResources, createCgroup, preexisting, openEntry, destroyCgroup, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { applyResources, createCgroup, openEntry, destroyCgroup, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { HostCgroupMount } from '../linux/mountinfo.js';
@@ -33,6 +33,7 @@ import { withGrantableCaps } from '../linux/host-caps.js';
 import { idmapNamespaces } from './idmap-userns.js';
 import { moveNetDevices, netnsPath } from '../linux/net-devices.js';
 import { writePidFile } from './pid-file.js';
+import { checkPreexisting } from './cgroup-check.js';
 
 export interface CreateOptions {
   id: string;
@@ -304,26 +305,6 @@ function runPoststop(ctx: Ctx, id: string, hooks: Hook[] | undefined, state: Sta
       ctx.log.warn(`create ${id}: ${(e as Error).message}`);
     }
   }
-}
-
-/** runc 1.1: a cgroup with processes in it is a warning (an error with systemd), a frozen one an error. */
-function checkPreexisting(ctx: Ctx, id: string, cgroup: CgroupHandle): void {
-  let found;
-  try {
-    found = preexisting(cgroup);
-  } catch (e) {
-    // Unreadable (rootless, not delegated): placeCgroup decides what that means.
-    ctx.log.debug(`create ${id}: cgroup ${cgroup.path} not checked: ${(e as Error).message}`);
-    return;
-  }
-  const { pids, frozen } = found;
-  if (pids > 0) {
-    const msg = `container's cgroup is not empty: ${pids} process(es) found`;
-    if (cgroup.systemd) throw new TsrunError(`cgroup ${cgroup.path}: ${msg}`);
-    ctx.log.warn(`create ${id}: cgroup ${cgroup.path}: ${msg}`);
-    ctx.log.warn(`create ${id}: DEPRECATED: running a container in a non-empty cgroup will not be supported (runc 1.2 refuses it)`);
-  }
-  if (frozen) throw new TsrunError(`cgroup ${cgroup.path}: container's cgroup unexpectedly frozen`);
 }
 
 /** systemd socket activation: how many fds (from 3 on) the caller passes, per LISTEN_FDS. */
