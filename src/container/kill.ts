@@ -49,7 +49,8 @@ export function signalPid(pid: number, sig: number): void {
  */
 export async function killContainer(r: ContainerRecord, sig: number, all = false): Promise<void> {
   // Not stopped: the pid is alive and still the init that started at r.pidStartTime.
-  const stopped = (await currentStatusAsync(r)) === 'stopped';
+  const status = await currentStatusAsync(r);
+  const stopped = status === 'stopped';
   if (stopped && all) {
     // runc: --all of a stopped container succeeds; processes its init left in the cgroup (a
     // container sharing another's pid namespace) are still signalled.
@@ -66,6 +67,11 @@ export async function killContainer(r: ContainerRecord, sig: number, all = false
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError('container not running');
     throw new TsrunError('unable to signal init', { cause: e });
+  }
+  // runc: a frozen init would not die until thawed; only SIGKILL thaws (other signals wait for resume).
+  if (status === 'paused' && sig === 9 && r.cgroup) {
+    const cg = await import('../cgroups/index.js');
+    cg.thaw(r.cgroup);
   }
 }
 

@@ -88,6 +88,18 @@ t.test('kill --all of a stopped container succeeds; kill without --all fails', a
   await assertNoLeaks(t, before);
 });
 
+t.test('kill KILL of a paused container stops it (the cgroup is thawed)', async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const b = makeBundle(t, undefined, { args: LONG });
+  await running(t, id, b);
+  ok(t, rt(t, ['pause', id]), 'pause');
+  ok(t, rt(t, ['kill', id, 'KILL']), 'kill KILL of the paused container');
+  t.ok(await waitUntil(() => stateOf(t, id)?.status === 'stopped', { timeoutMs: 5000 }), 'the container stops', { detail: stateOf(t, id) });
+  ok(t, rt(t, ['delete', id]), 'delete');
+  await assertNoLeaks(t, before);
+});
+
 t.test('--debug: records on stderr without --log, in the --log file with it (text and json)', async (t) => {
   const before = snapshotHost(t);
   const b = makeBundle(t, undefined, { args: ['echo', 'hello'] });
