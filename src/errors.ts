@@ -1,12 +1,17 @@
 // tsrun's error type and the one-line wording of any error (Node errno errors included).
 
-/** An error whose message is fit for the user; `cause` (if any) is appended as `: <cause>`. */
+/**
+ * An error whose message is fit for the user; `cause` (if any) is appended as `: <cause>`.
+ * `exitStatus`: what tsrun exits with (default 1; runc's exec fails with 255).
+ */
 export class TsrunError extends Error {
   override readonly cause?: unknown;
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly exitStatus?: number;
+  constructor(message: string, options?: { cause?: unknown; exitStatus?: number }) {
     super(message);
     this.name = 'TsrunError';
     if (options && 'cause' in options) this.cause = options.cause;
+    if (options?.exitStatus !== undefined) this.exitStatus = options.exitStatus;
   }
 }
 

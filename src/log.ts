@@ -1,6 +1,7 @@
 // The logger behind --log/--log-format/--debug. Lines are written synchronously (a command may
 // exit right after logging): logrus text `time="…" level=… msg="…"` or JSON {"level","msg","time"}.
 import { fs } from './io.js';
+import { TsrunError } from './errors.js';
 import type { Logger, LogLevel } from './cli/context.js';
 
 export interface LogOptions {
@@ -15,16 +16,22 @@ export function formatLogLine(format: 'text' | 'json', level: LogLevel, msg: str
   return `time="${t}" level=${level} msg=${JSON.stringify(msg)}\n`;
 }
 
+/**
+ * With --log, the file is opened (created) here, at start-up, as runc does: a command that logs
+ * nothing still leaves it behind, and a --log that cannot be opened fails the command.
+ */
 export function createLogger(o: LogOptions): Logger {
   const file = o.file && o.file !== '/dev/stderr' ? o.file : undefined;
-  let fd = -1;
+  let fd = 2;
+  if (file) {
+    try {
+      fd = fs.openSync(file, 'as', 0o644);
+    } catch (e) {
+      throw new TsrunError(`--log ${file}`, { cause: e });
+    }
+  }
   const write = (level: LogLevel, msg: string) => {
     try {
-      if (!file) {
-        fs.writeSync(2, formatLogLine(o.format, level, msg));
-        return;
-      }
-      if (fd < 0) fd = fs.openSync(file, 'a', 0o644);
       fs.writeSync(fd, formatLogLine(o.format, level, msg));
     } catch {
       // A log that cannot be written must not turn a working command into a failing one.

@@ -1,5 +1,4 @@
 // Lifecycle of a cgroup: create, join, freeze, kill, remove.
-import { type SubCgroups, withSubCgroups } from './sub-cgroups.js';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Resources } from '../spec/types.js';
@@ -186,9 +185,8 @@ const O_WRONLY = 1;
 const O_DIRECTORY = 0o200000;
 const O_CLOEXEC = 0o2000000;
 
-/** The cgroup's join files, or with `subs` (exec --cgroup) those of its sub-cgroups. */
-export function openEntry(h: CgroupHandle, subs?: SubCgroups): CgroupEntry {
-  const l = withSubCgroups(layout(h), subs);
+export function openEntry(h: CgroupHandle): CgroupEntry {
+  const l = layout(h);
   const fds: number[] = [];
   const close = (): void => {
     for (const fd of fds.splice(0)) fs.closeSync(fd);
@@ -231,6 +229,25 @@ export function pids(h: CgroupHandle): number[] {
   const out = new Set<number>();
   if (dir) collectProcs(dir, out);
   return [...out].sort((a, b) => a - b);
+}
+
+/**
+ * What a create finds in its cgroup before it makes it (runc 1.1's check): processes already in
+ * it (runc warns; with systemd it errors) and whether it is frozen (runc refuses: the init would
+ * hang). Like runc, one hierarchy speaks for all on v1.
+ */
+export function preexisting(h: CgroupHandle): { pids: number; frozen: boolean } {
+  const l = layout(h);
+  const dir = procsDir(l);
+  const found = new Set<number>();
+  if (dir) collectProcs(dir, found);
+  let frozen = false;
+  try {
+    frozen = isFrozen(h);
+  } catch {
+    // no freezer here: nothing can be frozen
+  }
+  return { pids: found.size, frozen };
 }
 
 function freezerDir(l: Layout): { v1?: string; v2?: string } {

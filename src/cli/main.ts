@@ -89,5 +89,5 @@ async function report(e: unknown, where: string, log: Logger | undefined, debug:
       else await writeText(2, `caused by: ${e.cause.stack}\n`);
     }
   }
-  return 1;
+  return e instanceof TsrunError && e.exitStatus !== undefined ? e.exitStatus : 1;
 }

@@ -109,7 +109,7 @@ const defs: CommandDef[] = [
       { name: 'no-new-privs', type: 'boolean', desc: 'set the no new privileges value for the process' },
       { name: 'cap', alias: 'c', type: 'array', desc: 'add a capability to the bounding set for the process (repeat the flag for more)', value: 'CAP_NAME' },
       { name: 'preserve-fds', type: 'number', desc: PRESERVE_FDS, default: 0, value: 'N' },
-      { name: 'cgroup', type: 'array', desc: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.', value: '[controller:]cgroup' },
+      { name: 'cgroup', type: 'array', desc: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>. This option can be used multiple times.', value: '[controller:]cgroup' },
       { name: 'ignore-paused', type: 'boolean', desc: 'allow exec in a paused container' },
     ],
     minArgs: 1, maxArgs: Infinity, haltAfter: 1, takesId: true, fast: true, load: () => import('./commands/exec.js'),

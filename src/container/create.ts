@@ -12,7 +12,7 @@ import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { initJson, pidInInit } from '../shim/plan.js';
 import { loadNative, type Native } from '../shim/native.js';
 import { initPath } from '../shim/resources.js';
-import { applyResources, checkResourcesForMode, createCgroup, detectMode, openEntry, destroyCgroup, isFrozen, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { applyResources, checkResourcesForMode, createCgroup, detectMode, openEntry, destroyCgroup, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { HostCgroupMount } from '../cgroups/mounts.js';
@@ -34,6 +34,7 @@ import { withGrantableCaps } from '../linux/host-caps.js';
 import { idmapNamespaces } from './idmap-userns.js';
 import { moveNetDevices, netnsPath } from '../linux/net-devices.js';
 import { writePidFile } from './pid-file.js';
+import { checkPreexisting } from './cgroup-check.js';
 
 export interface CreateOptions {
   id: string;
@@ -89,6 +90,7 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
   const loaded = loadConfig(bundle);
   trace('create: config loaded');
   const rootfsDir = path.resolve(bundle, loaded.root!.path);
+  ctx.log.debug(`create ${o.id}: bundle ${bundle}, rootfs ${rootfsDir}, state in ${store.dir(o.id)}`);
   const warnCaps = (m: string) => ctx.log.warn(`create ${o.id}: ${m}`);
   const spec: Spec = loaded.process
     ? { ...loaded, process: withGrantableCaps(withListenFds(withHome(loaded.process, rootfsDir)), loaded.linux?.namespaces, warnCaps) }
@@ -148,6 +150,8 @@ async function launch(
   };
 
   const cgroup: CgroupHandle = resolveCgroup(spec.linux?.cgroupsPath, o.id, { systemd: ctx.systemdCgroup });
+  checkResourcesForMode(spec.linux?.resources, cgroup.mode ?? detectMode());
+  checkPreexisting(ctx, o.id, cgroup);
   // Recorded before it exists: a create killed from here on leaves a cgroup that delete finds.
   record.cgroup = cgroup;
   if (!(spec.linux?.namespaces ?? []).some((n) => n.type === 'mount')) {
@@ -158,15 +162,13 @@ async function launch(
   }
   store.save(record);
   fault('create:record');
-  checkResourcesForMode(spec.linux?.resources, cgroup.mode ?? detectMode());
-  // runc: a frozen cgroup would stop the init mid-setup; refuse it before touching anything.
-  if (cgroupFrozen(cgroup)) throw new TsrunError("container's cgroup unexpectedly frozen");
   const useCgroup = placeCgroup(ctx, cgroup, spec);
   if (!useCgroup) {
     delete record.cgroup;
     store.save(record);
   }
   trace('create: cgroup created');
+  ctx.log.debug(`create ${o.id}: cgroup ${useCgroup ? cgroup.path : 'none (rootless, not delegated)'}${cgroup.systemd ? ' (systemd)' : ''}`);
   if (useCgroup) unwind.add(() => destroyCgroup(cgroup, { kill: true }));
   fault('create:cgroup');
 
@@ -234,6 +236,7 @@ async function launch(
   const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let launched;
   trace('create: launching');
+  ctx.log.debug(`nsexec container setup: create ${o.id}: cloning tsrun-init, clone flags 0x${plan.cloneFlags.toString(16)}, plan of ${plan.ops.length} ops`);
   // The init runs under the memory limit from its clone (v2) or its first op (v1), so it must
   // find its own binary in the page cache: read in by its page faults, it would be charged to the
   // container, and a tight limit with a cold cache made it thrash on its own text (v2 VM).
@@ -246,6 +249,7 @@ async function launch(
       native,
       cgroup: useCgroup ? openEntry(cgroup) : undefined,
       onSpawn: (pid) => {
+        ctx.log.debug(`child process in init(): create ${o.id}: tsrun-init is pid ${pid}`);
         moveNetDevices(spec.linux?.netDevices, netnsPath(spec.linux?.namespaces, pid));
         fault('create:spawn');
       },
@@ -255,6 +259,7 @@ async function launch(
         if (code === 'U') writeIdMaps(pid, spec.linux?.uidMappings, spec.linux?.gidMappings);
         else if (code === 'H') {
           const hooks = spec.hooks ?? {};
+          ctx.log.debug(`create ${o.id}: running hooks: prestart ${hooks.prestart?.length ?? 0}, createRuntime ${hooks.createRuntime?.length ?? 0}, createContainer ${hooks.createContainer?.length ?? 0}`);
           // runtime.md: a failing hook stops the container, which is then destroyed and its
           // poststop hooks run (lifecycle steps 12-13).
           unwind.atEnd(() => runPoststop(ctx, o.id, hooks.poststop, { ...stateOf(pid), status: 'stopped', pid: undefined }));
@@ -278,6 +283,7 @@ async function launch(
     }
   });
   trace('create: init ready');
+  ctx.log.debug(`init: closing the pipe to signal completion: create ${o.id}: container process ${launched.pid} set up, waiting for start`);
   fault('create:ready');
   // Like runc, the other limits apply once the init has built the rootfs (it mknod()s devices
   // that the device rules may deny).
@@ -326,15 +332,6 @@ function withListenFds(p: Process): Process {
   if (!n) return p;
   const env = (p.env ?? []).filter((e) => !e.startsWith('LISTEN_FDS=') && !e.startsWith('LISTEN_PID='));
   return { ...p, env: [...env, `LISTEN_FDS=${n}`, 'LISTEN_PID=1'] };
-}
-
-/** The cgroup exists and is frozen (or there is no freezer to ask). */
-function cgroupFrozen(cgroup: CgroupHandle): boolean {
-  try {
-    return isFrozen(cgroup);
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -67,6 +67,7 @@ async function deleteLocked(ctx: Ctx, store: Store, id: string, o: DeleteOptions
 /** Kills what is left, removes the cgroup and the state, then runs the poststop hooks. */
 export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promise<void> {
   if (isAlive(r.pid, r.pidStartTime)) {
+    ctx.log.debug(`delete ${r.id}: killing the container's processes (init pid ${r.pid})`);
     if (r.cgroup) await signalCgroup(r.cgroup, SIGKILL);
     try {
       process.kill(r.pid, SIGKILL);
@@ -79,6 +80,7 @@ export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promi
   if (r.cgroup) {
     const cg = await import('../cgroups/index.js');
     await cg.destroyCgroup(r.cgroup, { kill: true });
+    ctx.log.debug(`delete ${r.id}: cgroup ${r.cgroup.path} removed`);
   }
   fault('delete:cgroup');
   if (r.hostRootfs) {
@@ -91,6 +93,7 @@ export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promi
   if (r.execFifo) fs.rmSync(r.execFifo, { force: true });
   fault('delete:state');
   store.remove(r.id);
+  ctx.log.debug(`delete ${r.id}: state removed${r.hooks?.poststop?.length ? `, running ${r.hooks.poststop.length} poststop hook(s)` : ''}`);
   // Spec: poststop hooks run once the container is deleted; a failing one is a warning and
   // the remaining ones still run.
   for (const hook of r.hooks?.poststop ?? []) {

@@ -10,7 +10,8 @@ import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.js';
-import { openEntry, parseSubCgroups } from '../cgroups/index.js';
+import { openEntry, type CgroupHandle } from '../cgroups/index.js';
+import { parseSubCgroups, subCgroup } from '../cgroups/sub.js';
 import { callerRlimits } from './caller-limits.js';
 import { connectConsoleSocket, connectSeccompAgent } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
@@ -40,8 +41,8 @@ export interface ExecOptions {
   apparmor?: string;
   processLabel?: string;
   ignorePaused: boolean;
-  /** --cgroup arguments: [controller[,controller]:]path of existing sub-cgroups to join. */
-  cgroups?: string[];
+  /** --cgroup values: sub-cgroups of the container's cgroup to join ([controller[,…]:]path). */
+  cgroup: string[];
 }
 
 export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
@@ -49,7 +50,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
   const r = store.load(o.id);
   const status = currentStatus(r);
   if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
-  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container');
+  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
   const warn = (m: string) => ctx.log.warn(`exec ${o.id}: ${m}`);
   const proc = withGrantableCaps(withHome(execProcess(r.process, o, warn), r.rootfs), r.namespaces, warn);
   if (proc.terminal && o.detach && o.consoleSocket === undefined) {
@@ -58,6 +59,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
   if (!proc.terminal && o.consoleSocket !== undefined) {
     throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty');
   }
+  const cgroup = execCgroup(r.cgroup, o.cgroup);
   const native = await loadNative();
   const own: number[] = [];
   let pair: [number, number] | undefined;
@@ -88,24 +90,32 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       }
     }
     let launched;
+    ctx.log.debug(`exec ${o.id}: process ${JSON.stringify(proc.args ?? [])}, cgroup ${cgroup?.path ?? 'none'}${o.cgroup.length ? ` (--cgroup ${o.cgroup.join(' ')})` : ''}`);
+    ctx.log.debug(`nsexec container setup: exec ${o.id}: cloning tsrun-init to join the namespaces of pid ${r.pid}`);
     try {
       launched = await launchInit({
         cloneFlags: 0,
         keepFds: [...preserved, ...own],
         rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
         native,
-        cgroup: r.cgroup ? openEntry(r.cgroup, parseSubCgroups(o.cgroups ?? [])) : undefined,
+        cgroup: cgroup ? openEntry(cgroup) : undefined,
         joinAfterFork: true,
-        onSpawn: () => {
+        onSpawn: (pid) => {
+          ctx.log.debug(`child process in init(): exec ${o.id}: tsrun-init is pid ${pid}`);
           fault('exec:spawn');
         },
-        plan: () => buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp }),
+        plan: () => {
+          const plan = buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp });
+          ctx.log.debug(`exec ${o.id}: plan of ${plan.length} ops`);
+          return plan;
+        },
       });
     } catch (e) {
       if (e instanceof InitOpError) throw new TsrunError(e.message);
       throw e;
     }
     fault('exec:ready');
+    ctx.log.debug(`setns_init: about to exec: exec ${o.id}: process ${launched.pid}`);
     for (const fd of own.splice(0)) native.close(fd);
     let master: number | undefined;
     if (pair) {
@@ -113,13 +123,33 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       native.close(pair[0]);
       pair = undefined;
     }
-    if (o.pidFile) writePidFile(o.pidFile, launched.pid);
+    if (o.pidFile) {
+      try {
+        writePidFile(o.pidFile, launched.pid);
+      } catch (e) {
+        // runc: the process of an exec that failed does not stay behind.
+        try {
+          process.kill(launched.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        throw e;
+      }
+    }
     if (o.detach) return 0;
     return await waitForeground({ pid: launched.pid, native, master });
   } finally {
     for (const fd of own) native.close(fd);
     if (pair) native.close(pair[0]);
   }
+}
+
+/** The cgroup the exec'd process joins: the container's, or its sub-cgroups given by --cgroup. */
+function execCgroup(h: CgroupHandle | undefined, args: readonly string[]): CgroupHandle | undefined {
+  if (!args.length) return h;
+  const subs = parseSubCgroups(args);
+  if (!h) throw new TsrunError('--cgroup: the container has no cgroup');
+  return subCgroup(h, subs);
 }
 
 /** The exec'd process: --process file, or the container's process adjusted by the flags (runc). */

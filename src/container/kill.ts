@@ -49,7 +49,15 @@ export function signalPid(pid: number, sig: number): void {
  */
 export async function killContainer(r: ContainerRecord, sig: number, all = false): Promise<void> {
   // Not stopped: the pid is alive and still the init that started at r.pidStartTime.
-  if ((await currentStatusAsync(r)) === 'stopped') throw new TsrunError('container not running');
+  const status = await currentStatusAsync(r);
+  const stopped = status === 'stopped';
+  if (stopped && all) {
+    // runc: --all of a stopped container succeeds; processes its init left in the cgroup (a
+    // container sharing another's pid namespace) are still signalled.
+    if (r.cgroup && (await cgroupHasProcesses(r.cgroup))) await signalCgroup(r.cgroup, sig);
+    return;
+  }
+  if (stopped) throw new TsrunError('container not running');
   if (all && r.cgroup) {
     await signalCgroup(r.cgroup, sig);
     return;
@@ -59,6 +67,20 @@ export async function killContainer(r: ContainerRecord, sig: number, all = false
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ESRCH') throw new TsrunError('container not running');
     throw new TsrunError('unable to signal init', { cause: e });
+  }
+  // runc: a frozen init would not die until thawed; only SIGKILL thaws (other signals wait for resume).
+  if (status === 'paused' && sig === 9 && r.cgroup) {
+    const cg = await import('../cgroups/index.js');
+    cg.thaw(r.cgroup);
+  }
+}
+
+async function cgroupHasProcesses(handle: NonNullable<ContainerRecord['cgroup']>): Promise<boolean> {
+  const cg = await import('../cgroups/index.js');
+  try {
+    return cg.pids(handle).length > 0;
+  } catch {
+    return false; // the cgroup is gone (deleted or never made): nothing to signal
   }
 }
 

@@ -51,6 +51,7 @@ export async function run(ctx: Ctx, o: RunOptions): Promise<number> {
   if (o.detach) return 0;
   const status = await waitForeground({ pid: record.pid, native, master });
   trace('run: exited');
+  ctx.log.debug(`run ${o.id}: the container process exited, status ${status}`);
   if (!o.keep) {
     await withLock(ctx.root, o.id, async () => {
       const r = store.tryLoad(o.id);

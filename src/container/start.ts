@@ -35,6 +35,7 @@ export async function start(ctx: Ctx, id: string): Promise<void> {
  */
 export async function markStarted(ctx: Ctx, store: Store, r: ContainerRecord): Promise<void> {
   const fifo = r.execFifo;
+  ctx.log.debug(`start ${r.id}: releasing the init (pid ${r.pid}) through the exec fifo ${fifo ?? '(none)'}`);
   const failure = release(r, () => {
     // The init is awake and no longer waits for `start`: it goes on to exec the process.
     fault('start:released');
@@ -45,9 +46,11 @@ export async function markStarted(ctx: Ctx, store: Store, r: ContainerRecord): P
     if (fifo) fs.rmSync(fifo, { force: true });
   });
   if (failure) {
+    ctx.log.debug(`start ${r.id}: startContainer hook failed, destroying the container`);
     await destroy(ctx, store, r);
     throw new TsrunError(`startContainer: ${describeHookFailure(failure)}`);
   }
+  ctx.log.debug(`start ${r.id}: the container process ${r.pid} runs`);
 }
 
 const SIGNAL_WORDS: Record<string, string> = {
@@ -144,6 +147,7 @@ export function release(r: ContainerRecord, onAwake: () => void): string {
 export async function poststart(ctx: Ctx, store: Store, r: ContainerRecord): Promise<void> {
   const hooks = r.hooks?.poststart;
   if (!hooks?.length) return;
+  ctx.log.debug(`start ${r.id}: running ${hooks.length} poststart hook(s)`);
   try {
     runHooks('poststart', hooks, specState(r, 'running'), { cwd: r.bundle });
   } catch (e) {

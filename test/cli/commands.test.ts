@@ -124,6 +124,53 @@ t.test('kill', async (t) => {
   oneErrorLine(t, tsrun(['--root', root, 'kill', 'nosuch']), 'tsrun: kill nosuch: container nosuch does not exist');
 });
 
+t.test('kill --all of a stopped container succeeds (runc); without --all it fails', async (t) => {
+  const root = tempDir(t);
+  const p = spawnSleep(t);
+  const pid = p.pid!;
+  const rec = record('ka', pid, { status: 'running' });
+  p.kill('SIGKILL');
+  await exited(p);
+  writeRecord(root, rec);
+  for (const flag of ['--all', '-a']) {
+    const r = tsrun(['--root', root, 'kill', flag, 'ka', '0']);
+    t.same([r.status, r.stderr], [0, ''], `kill ${flag} of a stopped container without a cgroup`);
+  }
+  t.equal(tsrun(['--root', root, 'kill', '--all', 'ka', 'KILL']).status, 0, 'any signal');
+  oneErrorLine(t, tsrun(['--root', root, 'kill', 'ka', 'KILL']), 'tsrun: kill ka: container not running');
+  oneErrorLine(t, tsrun(['--root', root, 'kill', '--all', 'nosuch', 'KILL']), 'tsrun: kill nosuch: container nosuch does not exist');
+});
+
+t.test('exec that cannot be done exits 255 (runc), a usage error 1', async (t) => {
+  const root = tempDir(t);
+  const r = tsrun(['--root', root, 'exec', 'nosuch', 'true']);
+  t.equal(r.status, 255, 'no such container');
+  t.equal(r.stderr, 'tsrun: exec nosuch: exec failed: container nosuch does not exist\n');
+  const p = spawnSleep(t);
+  writeRecord(root, record('x', p.pid!, { status: 'running' }));
+  const empty = tsrun(['--root', root, 'exec', 'x']);
+  t.equal(empty.status, 255, 'no command: runc says "process args cannot be empty" with 255');
+  t.match(empty.stderr, /^tsrun: exec x: exec failed: .*empty/);
+  const usage = tsrun(['--root', root, 'exec']);
+  t.equal(usage.status, 1, 'no container id: a usage error');
+  const flag = tsrun(['--root', root, 'exec', '--no-such-flag', 'x', 'true']);
+  t.equal(flag.status, 1, 'an unknown flag: a usage error');
+});
+
+t.test('--log is created at start-up, even by a command that logs nothing; a bad one fails', async (t) => {
+  const root = tempDir(t);
+  const log = join(root, 'quiet.log');
+  const r = tsrun(['--root', root, '--log', log, 'list', '-q']);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(fs.readFileSync(log, 'utf8'), '', 'the log file exists, empty');
+  t.equal((fs.statSync(log).mode & 0o777).toString(8), '644');
+  fs.writeFileSync(log, 'before\n');
+  tsrun(['--root', root, '--log', log, 'kill', 'nosuch']);
+  t.match(fs.readFileSync(log, 'utf8'), /^before\ntime="[^"]+" level=error msg="kill nosuch: container nosuch does not exist"\n$/, 'appended to');
+  oneErrorLine(t, tsrun(['--root', root, '--log', join(root, 'no', 'dir', 'x.log'), 'list']),
+    `tsrun: --log ${join(root, 'no', 'dir', 'x.log')}: open ${join(root, 'no', 'dir', 'x.log')}: no such file or directory`);
+});
+
 t.test('delete', async (t) => {
   const root = tempDir(t);
   const p = spawnSleep(t);

@@ -60,6 +60,7 @@ t.test('the yargs parser agrees with the hand-written one', async (t) => {
     ['exec', ['-t', '-e', 'A=1', '--env=B=2', '-u', '1:2', '-g', '10', '-g', '11', '--cap', 'CAP_X', 'id', 'sh', '-c', 'x -t']],
     ['exec', ['-p', '/proc.json', '--detach', '--pid-file', 'f', 'id']],
     ['exec', ['--no-new-privs', '--ignore-paused', '--cgroup', 'a:b', '--process-label', 'l', '--apparmor', 'p', 'id', 'true']],
+    ['exec', ['--cgroup', 'a:b', '--cgroup=c,d:/e', 'id', 'true']],
     ['ps', ['-f', 'json', 'id']],
     ['ps', ['id', '-ef']],
     ['events', ['--stats', '--interval=1s', 'id']],

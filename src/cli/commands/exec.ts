@@ -35,10 +35,16 @@ export function execOptions(args: ParsedArgs): ExecOptions {
     apparmor: str(f.apparmor),
     processLabel: str(f['process-label']),
     ignorePaused: f['ignore-paused'] === true,
-    cgroups: strs(f.cgroup),
+    cgroup: strs(f.cgroup),
   };
 }
 
+// runc: once the command line is parsed, an exec that could not be done exits 255 ("exec failed:
+// …"), so it cannot be mistaken for the status of a process that ran.
 export default async function execCommand(ctx: Ctx, args: ParsedArgs): Promise<number> {
-  return exec(ctx, execOptions(args));
+  try {
+    return await exec(ctx, execOptions(args));
+  } catch (e) {
+    throw new TsrunError('exec failed', { cause: e, exitStatus: 255 });
+  }
 }
