@@ -22,13 +22,14 @@ poweroff_now() {
 # mounts here: keep each path listed in $R/keep (one a line, from run-in-vm.sh) visible at the
 # same place by bind-mounting it aside first and moving it back on top of the new tmpfs.
 kept=()
+[ -f "$R/keep" ] || : >"$R/keep"
 while IFS= read -r p; do
   case "$p" in /tmp/*|/run/*) ;; *) continue ;; esac
   [ -d "$p" ] || continue
   n=${#kept[@]}
   mkdir -p "/.vm-keep/$n" && mount --bind "$p" "/.vm-keep/$n" || die "keep $p visible (bind mount)"
   kept+=("$p")
-done < <(cat "$R/keep" 2>/dev/null)
+done <"$R/keep"
 mount -t tmpfs -o mode=1777 tmpfs /tmp || die "mount /tmp"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || die "mount /run"
 for n in "${!kept[@]}"; do
