@@ -43,13 +43,19 @@ BUN_COMPILE := $(BUN) build --compile --splitting --minify --bytecode --format=e
 # (scripts/append-natives.ts; src/shim/resources.ts unpacks them when a command needs them). They
 # stay in $(LIBDIR) too, for the tests run from the sources.
 NATIVES := $(LIBDIR)/tsrun-init $(LIBDIR)/libtsrun-shim.so $(LIBDIR)/koffi/linux_x64/koffi.node
-$(BUILD)/tsrun: $(TS_SOURCES) $(VALIDATORS) $(FFI_OUTPUTS) scripts/append-natives.ts | npm-deps
+# x86-64: the entry stub that records the caller's RLIMIT_NOFILE before bun raises it.
+ENTRY_STUB := $(if $(filter x86_64,$(shell uname -m)),$(BUILD)/entry/nofile-entry.bin)
+$(BUILD)/entry/nofile-entry.bin: ffi/entry/nofile-entry.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $(@:.bin=.o) $<
+	objcopy -O binary -j .text $(@:.bin=.o) $@
+$(BUILD)/tsrun: $(TS_SOURCES) $(VALIDATORS) $(FFI_OUTPUTS) $(ENTRY_STUB) scripts/append-natives.ts | npm-deps
 	@mkdir -p $(LIBDIR)/koffi/linux_x64
 	cp node_modules/koffi/build/koffi/linux_x64/koffi.node $(LIBDIR)/koffi/linux_x64/
 	$(BUN_COMPILE) \
 	  --define TSRUN_COMMIT='"$(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)"' \
 	  src/main.ts --outfile $@.bun >/dev/null
-	$(BUN) scripts/append-natives.ts $@.bun $@ $(NATIVES)
+	$(BUN) scripts/append-natives.ts $(if $(ENTRY_STUB),--entry $(ENTRY_STUB)) $@.bun $@ $(NATIVES)
 	rm -f $@.bun
 
 build: deps $(BUILD)/tsrun

@@ -89,7 +89,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       launched = await launchInit({
         cloneFlags: 0,
         keepFds: [...preserved, ...own],
-        rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
+        rlimits: callerRlimits(),
         native,
         cgroup: r.cgroup ? openEntry(r.cgroup) : undefined,
         joinAfterFork: true,
