@@ -39,12 +39,24 @@ $(VALIDATORS): $(wildcard schema/*.json) scripts/build-validators.ts | npm-deps
 # (without it, every invocation pays for loading all of tsrun: ~8 ms instead of ~4.5 for `state`).
 BUN_COMPILE := $(BUN) build --compile --splitting --minify --bytecode --format=esm \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=1000
-$(BUILD)/tsrun: $(TS_SOURCES) $(VALIDATORS) $(FFI_OUTPUTS) | npm-deps
+# One self-contained file: tsrun-init, the shim and koffi.node are appended to what bun compiled
+# (scripts/append-natives.ts; src/shim/resources.ts unpacks them when a command needs them). They
+# stay in $(LIBDIR) too, for the tests run from the sources.
+NATIVES := $(LIBDIR)/tsrun-init $(LIBDIR)/libtsrun-shim.so $(LIBDIR)/koffi/linux_x64/koffi.node
+# x86-64: the entry stub that records the caller's RLIMIT_NOFILE before bun raises it.
+ENTRY_STUB := $(if $(filter x86_64,$(shell uname -m)),$(BUILD)/entry/nofile-entry.bin)
+$(BUILD)/entry/nofile-entry.bin: ffi/entry/nofile-entry.S
+	@mkdir -p $(@D)
+	$(CC) -c -o $(@:.bin=.o) $<
+	objcopy -O binary -j .text $(@:.bin=.o) $@
+$(BUILD)/tsrun: $(TS_SOURCES) $(VALIDATORS) $(FFI_OUTPUTS) $(ENTRY_STUB) scripts/append-natives.ts | npm-deps
 	@mkdir -p $(LIBDIR)/koffi/linux_x64
 	cp node_modules/koffi/build/koffi/linux_x64/koffi.node $(LIBDIR)/koffi/linux_x64/
 	$(BUN_COMPILE) \
 	  --define TSRUN_COMMIT='"$(shell git describe --always --dirty --tags 2>/dev/null || echo unknown)"' \
-	  src/main.ts --outfile $@ >/dev/null
+	  src/main.ts --outfile $@.bun >/dev/null
+	$(BUN) scripts/append-natives.ts $(if $(ENTRY_STUB),--entry $(ENTRY_STUB)) $@.bun $@ $(NATIVES)
+	rm -f $@.bun
 
 build: deps $(BUILD)/tsrun
 
@@ -107,30 +119,21 @@ $(COMPLETION_DIR)/tsrun.bash: $(CLI_DEFS) scripts/gen-completion.ts | npm-deps
 completions: $(COMPLETION_DIR)/tsrun.bash
 
 # --- install ----------------------------------------------------------------
-# The executable finds its support files in ../lib/tsrun (or $$TSRUN_LIBDIR): keep bin and lib
-# under the same PREFIX.
-PKGLIBDIR := $(PREFIX)/lib/tsrun
+# tsrun is one file (its native parts are inside it): bin/tsrun, the man pages, the completions.
 MAN8DIR ?= $(PREFIX)/share/man/man8
 BASH_COMPLETION_DIR ?= $(PREFIX)/share/bash-completion/completions
 ZSH_COMPLETION_DIR ?= $(PREFIX)/share/zsh/site-functions
-SUPPORT_FILES := tsrun-init libtsrun-shim.so koffi/linux_x64/koffi.node
 
 install: build man completions
 	install -D -m 0755 $(BUILD)/tsrun $(DESTDIR)$(PREFIX)/bin/tsrun
-	install -D -m 0755 $(LIBDIR)/tsrun-init $(DESTDIR)$(PKGLIBDIR)/tsrun-init
-	install -D -m 0644 $(LIBDIR)/libtsrun-shim.so $(DESTDIR)$(PKGLIBDIR)/libtsrun-shim.so
-	install -D -m 0644 $(LIBDIR)/koffi/linux_x64/koffi.node $(DESTDIR)$(PKGLIBDIR)/koffi/linux_x64/koffi.node
 	install -d $(DESTDIR)$(MAN8DIR)
 	install -m 0644 $(MAN_DIR)/*.8 $(DESTDIR)$(MAN8DIR)/
 	install -D -m 0644 $(COMPLETION_DIR)/tsrun.bash $(DESTDIR)$(BASH_COMPLETION_DIR)/tsrun
 	install -D -m 0644 $(COMPLETION_DIR)/_tsrun $(DESTDIR)$(ZSH_COMPLETION_DIR)/_tsrun
 
-# Removes exactly what install put there (and the now empty lib/tsrun directories).
+# Removes exactly what install put there.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/tsrun
-	rm -f $(addprefix $(DESTDIR)$(PKGLIBDIR)/,$(SUPPORT_FILES))
-	for d in $(DESTDIR)$(PKGLIBDIR)/koffi/linux_x64 $(DESTDIR)$(PKGLIBDIR)/koffi $(DESTDIR)$(PKGLIBDIR); do \
-	  [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
 	rm -f $(DESTDIR)$(MAN8DIR)/tsrun.8 $(DESTDIR)$(MAN8DIR)/tsrun-*.8
 	rm -f $(DESTDIR)$(BASH_COMPLETION_DIR)/tsrun $(DESTDIR)$(ZSH_COMPLETION_DIR)/_tsrun
 

@@ -126,15 +126,17 @@ function mainPage(): string {
     esc('For a caller other than root (and for root in a user namespace, unless $USER is root), the default --root is $XDG_RUNTIME_DIR/tsrun; without it, /run/user/<uid>/tsrun.'),
     '.TP',
     bold('TSRUN_LIBDIR'),
-    esc('The directory of tsrun\'s support files, instead of the one found next to the executable.'),
+    esc('A directory of tsrun\'s support files (tsrun-init, libtsrun-shim.so, koffi/linux_x64/koffi.node) to use instead of the ones inside the executable; '
+      + 'it and its files must be owned by the effective user and writable by nobody else.'),
     '.SH FILES',
     '.TP',
     ital('/run/tsrun'),
     esc('The default state directory (--root) of root\'s containers: one directory per container.'),
     '.TP',
-    ital('<prefix>/lib/tsrun'),
-    esc('Support files, looked up in lib/tsrun next to the executable or in ../lib/tsrun: tsrun-init (the static program a container starts as), '
-      + 'libtsrun-shim.so (the clone() shim) and koffi/linux_x64/koffi.node (the FFI module).'),
+    ital('/run/tsrun-lib/<hash>'),
+    esc('tsrun is one file: its native parts (tsrun-init, the static program a container starts as; libtsrun-shim.so, the clone() shim; koffi.node, the FFI module) '
+      + 'are inside the executable. create, run and exec unpack them here once (a private directory of root, named by their sha256; '
+      + '$XDG_RUNTIME_DIR/tsrun-lib for other users); other commands never touch them.'),
     '.SH EXIT STATUS',
     esc('0 on success; 1 on failure, with one line on the standard error (tsrun: <command> <id>: <step>: <cause>). '
       + 'run and exec in the foreground exit with the status of the container\'s process.'),

@@ -245,7 +245,7 @@ async function launch(
     launched = await launchInit({
       cloneFlags: plan.cloneFlags,
       keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : []), fifoFd, ...idmaps.fds, ...(listenerFd !== undefined ? [listenerFd] : [])],
-      rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3),
+      rlimits: callerRlimits(),
       native,
       cgroup: useCgroup ? openEntry(cgroup) : undefined,
       onSpawn: (pid) => {
@@ -265,7 +265,7 @@ async function launch(
           unwind.atEnd(() => runPoststop(ctx, o.id, hooks.poststop, { ...stateOf(pid), status: 'stopped', pid: undefined }));
           runHooks('prestart', hooks.prestart, stateOf(pid));
           runHooks('createRuntime', hooks.createRuntime, stateOf(pid));
-          await runContainerHooks(native, pid, hooks.createContainer ?? [], stateOf(pid), [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3), rootfs);
+          await runContainerHooks(native, pid, hooks.createContainer ?? [], stateOf(pid), callerRlimits(), rootfs);
         } else throw new TsrunError(`tsrun-init asked for an unknown sync "${code}"`);
       },
     });

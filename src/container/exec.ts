@@ -96,7 +96,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       launched = await launchInit({
         cloneFlags: 0,
         keepFds: [...preserved, ...own],
-        rlimits: [callerRlimits() as unknown as [number, bigint, bigint]].filter((x) => x.length === 3),
+        rlimits: callerRlimits(),
         native,
         cgroup: cgroup ? openEntry(cgroup) : undefined,
         joinAfterFork: true,

@@ -2,6 +2,7 @@
 // `env` (when given) is its whole environment; `timeout` seconds bound it.
 import { TsrunError, errnoMessage } from '../errors.js';
 import type { Hook, Hooks, State } from '../spec/types.js';
+import { restoreCallerNofile } from './caller-limits.js';
 
 /** node:child_process, loaded when a hook runs: start and delete usually have none (~1 ms). */
 function childProcess(): typeof import('node:child_process') {
@@ -24,6 +25,7 @@ function tail(s: string): string {
 
 /** Runs one hook; throws a TsrunError naming the kind and path on any failure. */
 export function runHook(kind: HookKind, hook: Hook, state: State, opts: HookOptions = {}): void {
+  restoreCallerNofile();
   const args = hook.args?.length ? hook.args : [hook.path];
   const timeoutMs = hook.timeout !== undefined && hook.timeout > 0 ? hook.timeout * 1000 : undefined;
   const env = hook.env ? Object.fromEntries(hook.env.map((kv) => {

@@ -3,8 +3,7 @@
 // module has every function tsrun uses (load, func, struct, decode, errno, ...).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { libDir } from './resources.js';
+import { koffiPath, libDir } from './resources.js';
 
 export type Koffi = typeof import('koffi');
 
@@ -12,7 +11,7 @@ let cached: Koffi | undefined;
 
 export function koffi(): Koffi {
   if (cached) return cached;
-  const direct = join(libDir(), 'koffi', 'linux_x64', 'koffi.node');
+  const direct = koffiPath();
   if (existsSync(direct)) {
     // process.dlopen: ~0.4 ms less than require() of the same file under bun.
     const mod = { exports: {} as Koffi };

@@ -18,8 +18,24 @@ poweroff_now() {
   sleep 10
 }
 
+# The checkout (and the command's directory) may live under /tmp or /run, which get fresh tmpfs
+# mounts here: keep each path listed in $R/keep (one a line, from run-in-vm.sh) visible at the
+# same place by bind-mounting it aside first and moving it back on top of the new tmpfs.
+kept=()
+[ -f "$R/keep" ] || : >"$R/keep"
+while IFS= read -r p; do
+  case "$p" in /tmp/*|/run/*) ;; *) continue ;; esac
+  [ -d "$p" ] || continue
+  n=${#kept[@]}
+  mkdir -p "/.vm-keep/$n" && mount --bind "$p" "/.vm-keep/$n" || die "keep $p visible (bind mount)"
+  kept+=("$p")
+done <"$R/keep"
 mount -t tmpfs -o mode=1777 tmpfs /tmp || die "mount /tmp"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || die "mount /run"
+for n in "${!kept[@]}"; do
+  p=${kept[$n]}
+  mkdir -p "$p" && mount --move "/.vm-keep/$n" "$p" || die "keep $p visible (move it back)"
+done
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts /dev/pts || die "mount /dev/pts"
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null

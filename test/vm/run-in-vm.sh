@@ -2,7 +2,8 @@
 # run-in-vm.sh CMD [ARG...]: runs CMD as root inside a QEMU VM (TCG, no KVM) booted from Debian's
 # kernel with a pure cgroup v2 hierarchy, every controller enabled. The VM sees this host's root
 # read-only through 9p under a tmpfs overlay (so everything, e.g. build/, is visible and writable
-# without touching the host), /tmp and /run are fresh tmpfs. CMD runs in the current directory;
+# without touching the host), /tmp and /run are fresh tmpfs (the checkout and the current
+# directory stay visible where they are, even under /tmp). CMD runs in the current directory;
 # its output (stdout and stderr together) is printed here once the VM is off, and its exit code is
 # this script's. The VM's console goes to $VM_LOG (default: a temp file, printed on failure).
 #
@@ -36,6 +37,10 @@ cleanup() {
 }
 trap cleanup EXIT
 chmod 0777 "$results"
+
+# The guest mounts fresh tmpfs on /tmp and /run: these paths stay visible there (guest.sh), so
+# the checkout and the current directory may be anywhere, /tmp included.
+printf '%s\n' "$(cd "$here/../.." && pwd)" "$(cd "$here/../.." && pwd -P)" "$PWD" "$(pwd -P)" | sort -u >"$results/keep"
 
 # The command, run by bash in the guest from the same directory.
 {

@@ -3,7 +3,7 @@
 # Default FILEs: test/vm/guest/*.vm.ts and the v2 tests of test/cgroups (see DEFAULT below).
 #
 # Before booting, on the host:
-# - build/tsrun and build/lib/tsrun are snapshotted: the VM reads the host's files lazily over 9p,
+# - build/tsrun (one file, its native parts inside) is snapshotted: the VM reads the host's files lazily over 9p,
 #   and a rebuild during the run would hand it a half-written binary;
 # - each test file is bundled to plain JS with bun (tap and koffi stay external): under TCG, tap's
 #   runner and its TypeScript loader cost ~45 s per file, the bundle starts in about a second.
@@ -20,7 +20,7 @@ DEFAULT=(test/vm/guest/cgroups-v2.vm.ts test/vm/guest/containers.vm.ts
 [ $# -gt 0 ] || set -- "${DEFAULT[@]}"
 
 cd "$repo" || fail "cannot cd to $repo"
-for f in build/tsrun build/lib/tsrun/tsrun-init build/lib/tsrun/libtsrun-shim.so; do
+for f in build/tsrun; do
   [ -e "$f" ] || fail "$f is missing (make build)"
 done
 [ -x bundles/busybox/rootfs/bin/busybox ] || fail "bundles/busybox/rootfs is missing (make rootfs)"
@@ -30,12 +30,12 @@ run=$repo/build/vm-run-$$
 trap 'rm -rf "$run"' EXIT
 
 # A copy is good when nothing under build/ changed while it was taken.
-stamp() { find build/tsrun build/lib/tsrun -type f -printf '%p %s %T@\n' | sort | sha256sum; }
+stamp() { find build/tsrun -type f -printf '%p %s %T@\n' | sort | sha256sum; }
 for try in 1 2 3 4 5 6 7 8 9 10; do
   rm -rf "$run"
-  mkdir -p "$run/tsrun/lib"
+  mkdir -p "$run/tsrun"
   before=$(stamp)
-  cp build/tsrun "$run/tsrun/tsrun" && cp -r build/lib/tsrun "$run/tsrun/lib/tsrun" || fail "copying build/ failed"
+  cp build/tsrun "$run/tsrun/tsrun" || fail "copying build/tsrun failed"
   if [ "$(stamp)" = "$before" ] && "$run/tsrun/tsrun" --version >/dev/null 2>&1; then break; fi
   [ "$try" = 10 ] && fail "build/tsrun keeps changing (a build is running?); no consistent copy"
   sleep 3

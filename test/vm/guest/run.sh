@@ -2,8 +2,8 @@
 # Runs inside the test VM: run-in-vm.sh bash test/vm/guest/run.sh --tsrun DIR --js DIR FILE...
 # (suite.sh prepares both DIRs). Each FILE's bundle (--js DIR/<path with / as __>.js) runs under node
 # and its TAP is nested the way tap's runner does it (`# Subtest: FILE`, indented, then `ok N - FILE`),
-# so the host reads one stream. The runtime under test is --tsrun DIR/tsrun, its support files in
-# DIR/lib/tsrun. Exit status: 0 when every file passed.
+# so the host reads one stream. The runtime under test is --tsrun DIR/tsrun (one file). Exit
+# status: 0 when every file passed.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
@@ -11,7 +11,7 @@ tsrun=build/tsrun
 js=
 while [ $# -gt 0 ]; do
   case "$1" in
-    --tsrun) tsrun=$2/tsrun; export RUNTIME=$tsrun TSRUN_LIBDIR=$2/lib/tsrun; shift 2 ;;
+    --tsrun) tsrun=$2/tsrun; export RUNTIME=$tsrun; shift 2 ;;
     --js) js=$2; shift 2 ;;
     *) break ;;
   esac
