@@ -915,24 +915,61 @@ static int op_umask(const struct rec *r)
 	return 0;
 }
 
+/* A filter denied the syscall (seccomp's default errno is EPERM; ENOSYS also means a kernel
+ * without it): for X_OK and stat neither errno has another meaning. */
+static int denied(int e)
+{
+	return e == EPERM || e == ENOSYS;
+}
+
+/* 0: p is a regular file we may execute; -errno: it is not; 1: the filter denies the checks,
+ * the exec itself must decide. As runc (Go's LookPath) does: faccessat2(AT_EACCESS), faccessat
+ * when a filter or the kernel refuses it (USER set the real ids to the effective ones), the
+ * mode bits when that is refused too. */
 static int executable(const char *p)
 {
 	struct stat st;
 
 	if (stat(p, &st) < 0)
-		return -errno;
+		return denied(errno) ? 1 : -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EACCES;
-	if (faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) < 0)
+	if (syscall(SYS_faccessat2, AT_FDCWD, p, X_OK, AT_EACCESS) == 0)
+		return 0;
+	if (!denied(errno))
 		return -errno;
-	return 0;
+	if (syscall(SYS_faccessat, AT_FDCWD, p, X_OK) == 0)
+		return 0;
+	if (!denied(errno))
+		return -errno;
+	return st.st_mode & 0111 ? 0 : -EACCES;
+}
+
+/* The lookup could not stat a candidate: EXEC tries file (and the PATH entries from
+ * defer_path on) with execve, as execvp does. */
+static const char *defer_file, *defer_path;
+
+/* PATH entry [c, end) joined with file; "" is the current directory. */
+static char *candidate(const char *c, const char *end, const char *file)
+{
+	size_t dl = (size_t)(end - c), fl = strlen(file);
+	char *cand = malloc(dl + fl + 3);
+
+	if (!cand)
+		return NULL;
+	if (dl)
+		memcpy(cand, c, dl);
+	else
+		cand[dl++] = '.';
+	cand[dl] = '/';
+	memcpy(cand + dl + 1, file, fl + 1);
+	return cand;
 }
 
 static int op_lookup(const struct rec *r)
 {
 	const char *file, *path, *c, *end;
 	int e, first = 0;
-	size_t fl;
 	char *cand;
 
 	NEED(0, 2);
@@ -940,42 +977,70 @@ static int op_lookup(const struct rec *r)
 	path = S(1);
 	free(exe_path);
 	exe_path = NULL;
+	defer_file = defer_path = NULL;
 	if (!*file)
 		return fail(ENOENT, "%s", file);
 	if (strchr(file, '/')) {
 		e = executable(file);
 		if (e < 0)
 			return fail(-e, "%s", file);
+		if (e > 0) {
+			defer_file = file;
+			return 0;
+		}
 		exe_path = strdup(file);
 		return exe_path ? 0 : fail(ENOMEM, "");
 	}
-	fl = strlen(file);
 	for (c = path;; c = end + 1) {
-		size_t dl;
-
 		end = strchrnul(c, ':');
-		dl = (size_t)(end - c);
-		cand = malloc(dl + fl + 3);
+		cand = candidate(c, end, file);
 		if (!cand)
 			return fail(ENOMEM, "");
-		if (dl)
-			memcpy(cand, c, dl);
-		else
-			cand[dl++] = '.';
-		cand[dl] = '/';
-		memcpy(cand + dl + 1, file, fl + 1);
 		e = executable(cand);
-		if (e == 0) {
-			exe_path = cand;
+		free(cand);
+		if (e > 0) {
+			defer_file = file;
+			defer_path = c;
 			return 0;
 		}
-		free(cand);
+		if (e == 0) {
+			exe_path = candidate(c, end, file);
+			return exe_path ? 0 : fail(ENOMEM, "");
+		}
 		if (e != -ENOENT && e != -ENOTDIR && !first)
 			first = -e;
 		if (!*end)
 			break;
 	}
 	return fail(first ? first : ENOENT, "%s", file);
+}
+
+/* EXEC after a lookup the filter kept from deciding: execve each candidate in turn. */
+static int exec_deferred(char **argv, char **envp)
+{
+	const char *c, *end;
+	int first = 0;
+	char *cand;
+
+	if (!defer_path) {
+		execve(defer_file, argv, envp);
+		return fail(errno, "%s", defer_file);
+	}
+	for (c = defer_path;; c = end + 1) {
+		end = strchrnul(c, ':');
+		cand = candidate(c, end, defer_file);
+		if (!cand)
+			return fail(ENOMEM, "");
+		execve(cand, argv, envp);
+		free(cand);
+		if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+			return fail(errno, "%s", defer_file);
+		if (errno != ENOENT && errno != ENOTDIR && !first)
+			first = errno;
+		if (!*end)
+			break;
+	}
+	return fail(first ? first : ENOENT, "%s", defer_file);
 }
 
 static int op_ready(const struct rec *r)
@@ -1273,7 +1338,7 @@ static int op_exec(const struct rec *r)
 	nenv = (int)I(1);
 	if (nargs < 1 || nenv < 0 || nargs + nenv > r->nstr)
 		return fail(EINVAL, "malformed exec");
-	if (!exe_path)
+	if (!exe_path && !defer_file)
 		return fail(ENOENT, "%s", S(0));
 	argv = calloc((size_t)nargs + 1, sizeof *argv);
 	envp = calloc((size_t)nenv + 1, sizeof *envp);
@@ -1285,6 +1350,8 @@ static int op_exec(const struct rec *r)
 		envp[i] = S(nargs + i);
 	if (!umask_done && umask_saved)
 		umask(caller_umask);
+	if (!exe_path)
+		return exec_deferred(argv, envp);
 	execve(exe_path, argv, envp);
 	return fail(errno, "%s", exe_path);
 }
