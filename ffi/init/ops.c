@@ -236,7 +236,7 @@ static int op_mount(const struct rec *r)
 {
 	unsigned long flags, prop, main_flags;
 	const char *src, *fstype, *data;
-	int p = plain(r), e;
+	int p = plain(r), e, keep_mode = -1;
 	struct target t;
 
 	NEED(3, 4);
@@ -244,7 +244,17 @@ static int op_mount(const struct rec *r)
 	src = r->lens[0] ? S(0) : NULL;
 	fstype = r->lens[2] ? S(2) : NULL;
 	data = r->lens[3] ? S(3) : NULL;
-	if (I(1) == 1) {
+	if (I(1) == 3) { /* as 1; a directory that was there lends its mode to the new mount */
+		struct stat st;
+
+		e = xopen(p, S(1), O_PATH | O_DIRECTORY, 0);
+		if (e >= 0) {
+			if (fstat(e, &st) == 0)
+				keep_mode = (int)(st.st_mode & 07777);
+			close(e);
+		}
+	}
+	if (I(1) == 1 || I(1) == 3) {
 		e = mkdir_p(p, S(1), (mode_t)(I(2) ? I(2) : 0755));
 		if (e < 0)
 			return fail(-e, "%s", S(1));
@@ -262,6 +272,11 @@ static int op_mount(const struct rec *r)
 	if (!prop || (main_flags & ~(unsigned long)MS_REC)) {
 		if (mount(src, t.path, fstype, main_flags, data) < 0) {
 			e = errno;
+			goto fail;
+		}
+		if (keep_mode >= 0 && ((e = target_reopen(p, S(1), &t)) < 0 ||
+				       (chmod(t.path, (mode_t)keep_mode) < 0 && (e = -errno)))) {
+			e = -e;
 			goto fail;
 		}
 		if ((flags & MS_BIND) && !(flags & MS_REMOUNT) &&

@@ -4,7 +4,7 @@ import type { PlanOp } from '../shim/plan.js';
 import { Op } from '../shim/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
 import { planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
-import { planProcess, type ProcessContext } from './process-plan.js';
+import { consoleOp, planProcess, type ProcessContext } from './process-plan.js';
 import type { HostCgroupMount } from './mountinfo.js';
 import { checkMountLabel, type LsmHost } from './lsm.js';
 import { planMemoryPolicy } from './memory-policy.js';
@@ -91,6 +91,8 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
       mountLabel: linux.mountLabel,
     }, hooksSync),
   );
+  // the console before /dev and the root turn read-only (runc: setupConsole, then finalizeRootfs)
+  if (i.consoleFd !== undefined) ops.push(consoleOp(process, i.consoleFd, true));
   ops.push(...planRootfsFinal(spec));
   if (spec.hostname !== undefined) ops.push({ op: Op.HOSTNAME, strs: [spec.hostname], what: `set hostname "${spec.hostname}"` });
   if (spec.domainname !== undefined) ops.push({ op: Op.DOMAINNAME, strs: [spec.domainname], what: `set domainname "${spec.domainname}"` });
@@ -107,7 +109,7 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
     { op: Op.WAIT_START, ints: [i.fifoFd], what: 'wait for start' },
     ...(hooks.startContainer ?? []).map((h) => hookOp('startContainer', h, i.startState)),
   ];
-  ops.push(...planProcess(process, { consoleFd: i.consoleFd, bindConsole: true, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec, lsmHost: i.lsmHost }));
+  ops.push(...planProcess(process, { consoleDone: i.consoleFd !== undefined, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec, lsmHost: i.lsmHost }));
   return { cloneFlags: ns.cloneFlags, ops, userMaps: ns.userMaps, forks: ns.forks, syncsHooks };
 }
 

@@ -104,12 +104,26 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
   return ops;
 }
 
-/** After pivot_root: /dev read-only if asked, root read-only, masked and read-only paths. */
+/**
+ * A tmpfs or /dev mounted read-only at once would refuse what comes after it (devices, devpts,
+ * mounts below it, a chmod): like runc, it is mounted writable and made read-only after pivot_root.
+ */
+function readonlyLater(m: Mount): boolean {
+  return !isBind(m) && (m.type === 'tmpfs' || path.posix.normalize(m.destination) === '/dev') && !(parseMountOptions(m.options).flags & MS.REMOUNT);
+}
+
+/** After pivot_root: deferred read-only tmpfs and /dev mounts, then the root read-only if asked. */
 export function planRootfsFinal(spec: Spec): PlanOp[] {
   const ops: PlanOp[] = [];
   for (const m of spec.mounts ?? []) {
-    if (path.posix.normalize(m.destination) === '/dev' && (m.options ?? []).includes('ro') && !isBind(m)) {
-      ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.REMOUNT | MS.RDONLY | mountFlags(m), 0, 0], strs: ['', '/dev', '', ''], what: 'remount /dev read-only' });
+    if (!readonlyLater(m)) continue;
+    const dest = path.posix.normalize(m.destination);
+    const o = parseMountOptions(m.options);
+    if (o.flags & MS.RDONLY) {
+      ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.REMOUNT | MS.RDONLY | mountFlags(m), 0, 0], strs: ['', dest, '', ''], what: `remount "${dest}" read-only` });
+    }
+    if (o.attrSet || o.attrClr) {
+      ops.push({ op: Op.MOUNT_SETATTR, flags: F_HOST, ints: [o.attrSet, o.attrClr, 0, 1], strs: [dest], what: `set attributes of "${dest}"` });
     }
   }
   if (spec.root?.readonly) {
@@ -171,10 +185,13 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
     // Changes the flags of what is already mounted at the destination.
     ops.push({ op: Op.MOUNT, ints: [o.flags, 0, 0], strs: ['', dest, type, o.data.join(',')], what: `remount "${dest}"` });
   } else {
-    const flags = o.flags;
+    const later = readonlyLater(m);
+    const flags = later ? o.flags & ~MS.RDONLY : o.flags;
+    // runc: a tmpfs without mode= takes the mode of the directory it covers (mkkind 3)
+    const keepMode = type === 'tmpfs' && !o.copyUp && !o.data.some((d) => d.startsWith('mode='));
     ops.push({
       op: o.copyUp && type === 'tmpfs' ? Op.TMPCOPYUP : Op.MOUNT,
-      ints: [flags, 1, 0o755],
+      ints: [flags, keepMode ? 3 : 1, 0o755],
       strs: [m.source ?? type, dest, type, withMountLabel(type, o.data.join(','), ctx.mountLabel)],
       what: `mount "${type}" on "${dest}"`,
     });
@@ -182,7 +199,7 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
   for (const p of o.propagation) {
     ops.push({ op: Op.MOUNT, ints: [p, 0, 0], strs: ['', dest, '', ''], what: `set propagation of "${dest}"` });
   }
-  if (o.attrSet || o.attrClr) {
+  if ((o.attrSet || o.attrClr) && !readonlyLater(m)) {
     ops.push({ op: Op.MOUNT_SETATTR, ints: [o.attrSet, o.attrClr, 0, 1], strs: [dest], what: `set attributes of "${dest}"` });
   }
   return ops;
