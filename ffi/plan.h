@@ -56,7 +56,9 @@ enum plan_op {
 	OP_MEMPOLICY = 45,
 	OP_PROC_WRITE = 46,
 	OP_CGROUP_JOIN = 47,
-	OP_MAX = 47
+	OP_STDIO_CHOWN = 48,
+	OP_UMOUNT = 49,
+	OP_MAX = 49
 };
 
 #endif

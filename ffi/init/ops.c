@@ -1429,6 +1429,41 @@ static int op_cgroup_join(const struct rec *r)
 	return 0;
 }
 
+/* runc's fixStdioPermissions: stdio the process user does not own (the pty, a pipe) becomes its
+ * (the group stays, e.g. devpts' tty); /dev/null and regular files (a host log) are left alone.
+ * EINVAL, EPERM, EROFS (an id not mapped, a read-only /dev): left as it is, as runc does. */
+static int op_stdio_chown(const struct rec *r)
+{
+	struct stat null, st;
+	int i, have_null;
+
+	NEED(1, 0);
+	have_null = stat("/dev/null", &null) == 0;
+	for (i = 0; i < 3; i++) {
+		if (fstat(i, &st) < 0 || st.st_uid == (uid_t)I(0) || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+			continue;
+		if (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev)
+			continue;
+		if (fchown(i, (uid_t)I(0), st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+			return fail(errno, "fd %d", i);
+	}
+	return 0;
+}
+
+/* umount2(path, flags); with cover (ints[1]) a mount that may not be unmounted (EINVAL, EPERM)
+ * gets an empty tmpfs on top instead (runc's msMoveRoot). */
+static int op_umount(const struct rec *r)
+{
+	NEED(2, 1);
+	if (umount2(S(0), (int)I(0)) == 0)
+		return 0;
+	if (!I(1) || (errno != EINVAL && errno != EPERM))
+		return fail(errno, "%s", S(0));
+	if (mount("tmpfs", S(0), "tmpfs", 0, NULL) < 0)
+		return fail(errno, "cover %s", S(0));
+	return 0;
+}
+
 typedef int (*op_fn)(const struct rec *);
 
 static const op_fn ops[OP_MAX + 1] = {
@@ -1445,6 +1480,8 @@ static const op_fn ops[OP_MAX + 1] = {
 	[OP_MEMPOLICY] = op_mempolicy,
 	[OP_PROC_WRITE] = op_proc_write,
 	[OP_CGROUP_JOIN] = op_cgroup_join,
+	[OP_STDIO_CHOWN] = op_stdio_chown,
+	[OP_UMOUNT] = op_umount,
 	[OP_MKDIR] = op_mkdir,
 	[OP_MKNOD] = op_mknod,
 	[OP_SYMLINK] = op_symlink,

@@ -171,6 +171,7 @@ function planIdentity(p: Process): PlanOp[] {
   const u = p.user;
   return [
     { op: Op.CAP_BOUNDING, ints: [bLo, bHi], what: 'drop capabilities from the bounding set' },
+    ...(u.uid !== 0 ? [{ op: Op.STDIO_CHOWN, ints: [u.uid], what: `give the stdio to user ${u.uid}` }] : []),
     { op: Op.USER, ints: [u.uid, u.gid, ...(u.additionalGids ?? [])], what: `set user ${u.uid}:${u.gid}` },
     { op: Op.CAP_SET, ints: [eLo, eHi, pLo, pHi, iLo, iHi, aLo, aHi], what: 'set capabilities' },
   ];

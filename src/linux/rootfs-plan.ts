@@ -8,7 +8,9 @@ import { F_HOST, F_OPTIONAL, Op } from '../shim/ops.js';
 import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { withMountLabel } from './lsm.js';
-import { hostCgroupMounts, type HostCgroupMount } from './mountinfo.js';
+import { hostCgroupMounts, hostProcSysMounts, type HostCgroupMount } from './mountinfo.js';
+
+const MNT_DETACH = 2;
 
 export interface RootfsContext {
   rootfs: string;
@@ -99,7 +101,17 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
 
   ops.push(...hooksSync);
 
-  if (ctx.noPivot) ops.push({ op: Op.MOVE_ROOT, what: 'move the rootfs to / (--no-pivot)' });
+  if (ctx.noPivot) {
+    // After chroot the host's /proc and /sys stay in the mount namespace, and the kernel lets a
+    // process mount a fresh proc or sysfs while a full one is there: they go first (runc's
+    // msMoveRoot; the tree is a slave, so the host keeps them).
+    const root = ctx.rootfs.replace(/\/+$/, '');
+    for (const mp of hostProcSysMounts()) {
+      if (mp === root || mp.startsWith(root + '/')) continue;
+      ops.push({ op: Op.UMOUNT, flags: F_HOST | F_OPTIONAL, ints: [MNT_DETACH, 1], strs: [mp], what: `hide the host's "${mp}" (--no-pivot)` });
+    }
+    ops.push({ op: Op.MOVE_ROOT, what: 'move the rootfs to / (--no-pivot)' });
+  }
   else ops.push({ op: Op.PIVOT_ROOT, what: `pivot_root to ${ctx.rootfs}` });
   return ops;
 }

@@ -47,6 +47,8 @@ export const Op = {
   MEMPOLICY: 45,
   PROC_WRITE: 46,
   CGROUP_JOIN: 47,
+  STDIO_CHOWN: 48,
+  UMOUNT: 49,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];
