@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import type { Hook, State } from '../spec/types.js';
 import type { PlanOp } from '../shim/plan.js';
-import { Op } from '../shim/ops.js';
+import { F_HOST, Op } from '../shim/ops.js';
 import { NS_FLAGS } from '../linux/constants.js';
 import { hookOp } from '../linux/create-plan.js';
 import { launchInit } from '../shim/init-protocol.js';
@@ -60,13 +60,16 @@ export function openNamespaces(pid: number): JoinFd[] {
 }
 
 /** The plan of the hook runner: join the namespaces (fds it inherited), run the hooks. */
-export function containerHooksPlan(joins: readonly JoinFd[], hooks: readonly Hook[], state: string): PlanOp[] {
+export function containerHooksPlan(joins: readonly JoinFd[], hooks: readonly Hook[], state: string, rootfs?: string): PlanOp[] {
   const ops: PlanOp[] = [];
   for (const { type, fd } of joins) {
     ops.push({ op: Op.SETNS, ints: [NS_FLAGS[type]], strs: [`/proc/self/fd/${fd}`], what: `createContainer hooks: join the container's ${type} namespace` });
     if (type === 'user') ops.push({ op: Op.SET_ROOT_IDS, what: 'createContainer hooks: become root in the user namespace' });
   }
   if (joins.some((j) => j.type === 'pid' || j.type === 'time')) ops.push({ op: Op.FORK, what: 'createContainer hooks: fork into the pid namespace' });
+  // as runc, the hooks start in the rootfs (the init's mount tree, before pivot_root): what a hook
+  // mounts at a relative path lands in the container
+  if (rootfs) ops.push({ op: Op.CHDIR, flags: F_HOST, strs: [rootfs], what: `createContainer hooks: change to the rootfs ${rootfs}` });
   // Like the hooks tsrun runs itself (hooks.ts): without `env`, a hook gets tsrun's environment.
   const ownEnv = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
   for (const h of hooks) ops.push(hookOp('createContainer', h.env ? h : { ...h, env: ownEnv }, state));
@@ -75,11 +78,11 @@ export function containerHooksPlan(joins: readonly JoinFd[], hooks: readonly Hoo
 }
 
 /** Runs the createContainer hooks in the namespaces of the waiting init `pid`; throws on failure. */
-export async function runContainerHooks(native: Native, pid: number, hooks: readonly Hook[], state: State, rlimits: readonly Rlimit[]): Promise<void> {
+export async function runContainerHooks(native: Native, pid: number, hooks: readonly Hook[], state: State, rlimits: readonly Rlimit[], rootfs?: string): Promise<void> {
   if (!hooks.length) return;
   const joins = openNamespaces(pid);
   try {
-    const plan = containerHooksPlan(joins, hooks, JSON.stringify(state));
+    const plan = containerHooksPlan(joins, hooks, JSON.stringify(state), rootfs);
     const launched = await launchInit({ native, cloneFlags: 0, rlimits, keepFds: joins.map((j) => j.fd), plan });
     // READY is the last op: the runner exits right after it.
     native.waitpid(launched.pid, 0);

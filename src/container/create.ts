@@ -250,7 +250,7 @@ async function launch(
           unwind.atEnd(() => runPoststop(ctx, o.id, hooks.poststop, { ...stateOf(pid), status: 'stopped', pid: undefined }));
           runHooks('prestart', hooks.prestart, stateOf(pid));
           runHooks('createRuntime', hooks.createRuntime, stateOf(pid));
-          await runContainerHooks(native, pid, hooks.createContainer ?? [], stateOf(pid), [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3));
+          await runContainerHooks(native, pid, hooks.createContainer ?? [], stateOf(pid), [callerRlimits() as unknown as [number, bigint, bigint]].filter((r) => r.length === 3), rootfs);
         } else throw new TsrunError(`tsrun-init asked for an unknown sync "${code}"`);
       },
     });
