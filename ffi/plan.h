@@ -58,7 +58,9 @@ enum plan_op {
 	OP_CGROUP_JOIN = 47,
 	OP_STDIO_CHOWN = 48,
 	OP_UMOUNT = 49,
-	OP_MAX = 49
+	OP_OPEN_TREE = 50,
+	OP_BIND_TREE = 51,
+	OP_MAX = 51
 };
 
 #endif

@@ -26,7 +26,7 @@ static const char *const op_names[OP_MAX + 1] = {
 	"personality", "ioprio", "sched", "affinity", "cap_bounding", "user", "cap_set",
 	"no_new_privs", "seccomp", "console", "setsid", "umask", "lookup", "ready",
 	"wait_start", "hook", "exec", "close_fds", "dumpable", "oom_score_adj", "pdeathsig",
-	"idmap_mount", "tmpcopyup", "mempolicy", "proc_write", "cgroup_join", "stdio_chown", "umount",
+	"idmap_mount", "tmpcopyup", "mempolicy", "proc_write", "cgroup_join", "stdio_chown", "umount", "open_tree", "bind_tree",
 };
 
 int fail(int err, const char *fmt, ...)

@@ -1464,6 +1464,56 @@ static int op_umount(const struct rec *r)
 	return 0;
 }
 
+/* Detached clones of bind sources, made with the host's credentials before the user namespace. */
+#define MAX_TREES 256
+static int trees[MAX_TREES];
+
+static int op_open_tree(const struct rec *r)
+{
+	int fd;
+
+	NEED(2, 1);
+	if (I(0) < 0 || I(0) >= MAX_TREES)
+		return fail(EINVAL, "slot %lld", (long long)I(0));
+	fd = (int)syscall(SYS_open_tree, AT_FDCWD, S(0), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (I(1) ? AT_RECURSIVE : 0));
+	if (fd < 0)
+		return fail(errno, "%s", S(0));
+	trees[I(0)] = fd + 1; /* 0: empty slot */
+	return 0;
+}
+
+/* Moves the clone in slot ints[0] onto the rootfs path target (mkkind as MOUNT). */
+static int op_bind_tree(const struct rec *r)
+{
+	int p = plain(r), e, dst, tree;
+
+	NEED(3, 1);
+	if (I(0) < 0 || I(0) >= MAX_TREES || !trees[I(0)])
+		return fail(EBADF, "slot %lld", (long long)I(0));
+	tree = trees[I(0)] - 1;
+	if (I(1) == 1 || I(1) == 2) {
+		e = I(1) == 1 ? mkdir_p(p, S(0), (mode_t)(I(2) ? I(2) : 0755))
+			      : create_file(p, S(0), (mode_t)(I(2) ? I(2) : 0644));
+		if (e < 0)
+			return fail(-e, "%s", S(0));
+		if (I(1) == 1)
+			close(e);
+	}
+	dst = xopen(p, S(0), O_PATH, 0);
+	if (dst < 0)
+		return fail(-dst, "%s", S(0));
+	e = (int)syscall(SYS_move_mount, tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	e = e < 0 ? errno : 0;
+	close(dst);
+	close(tree);
+	trees[I(0)] = 0;
+	if (e)
+		return fail(e, "%s", S(0));
+	if (p)
+		root_reopen();
+	return 0;
+}
+
 typedef int (*op_fn)(const struct rec *);
 
 static const op_fn ops[OP_MAX + 1] = {
@@ -1482,6 +1532,8 @@ static const op_fn ops[OP_MAX + 1] = {
 	[OP_CGROUP_JOIN] = op_cgroup_join,
 	[OP_STDIO_CHOWN] = op_stdio_chown,
 	[OP_UMOUNT] = op_umount,
+	[OP_OPEN_TREE] = op_open_tree,
+	[OP_BIND_TREE] = op_bind_tree,
 	[OP_MKDIR] = op_mkdir,
 	[OP_MKNOD] = op_mknod,
 	[OP_SYMLINK] = op_symlink,

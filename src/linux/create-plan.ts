@@ -3,7 +3,7 @@ import type { Hook, Mount, Spec } from '../spec/types.js';
 import type { PlanOp } from '../shim/plan.js';
 import { Op } from '../shim/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
-import { planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
+import { planBindTrees, planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
 import { consoleOp, planProcess, type ProcessContext } from './process-plan.js';
 import type { HostCgroupMount } from './mountinfo.js';
 import { checkMountLabel, type LsmHost } from './lsm.js';
@@ -77,7 +77,9 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   const syncsHooks = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
   // Non-dumpable once the namespaces exist: an unprivileged parent must still be able to write
   // the id maps of a dumpable init (/proc/<pid>/uid_map is owned by root otherwise).
-  const ops: PlanOp[] = [...ns.ops, { op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }];
+  // a new user and mount namespace: the bind sources are cloned first, with the host's credentials
+  const trees = ns.newTypes.has('user') && ns.newTypes.has('mount') && !i.inUserns ? planBindTrees(spec, i.bundle) : undefined;
+  const ops: PlanOp[] = [...(trees?.ops ?? []), ...ns.ops, { op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }];
   const hooksSync: PlanOp[] = syncsHooks ? [{ op: Op.SYNC, ints: ['H'.charCodeAt(0)], what: 'run createRuntime hooks' }] : [];
   ops.push(
     ...planRootfs(spec, {
@@ -89,6 +91,7 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
       cgroupDir: i.cgroupDir,
       idmapFd: i.idmapFd,
       mountLabel: linux.mountLabel,
+      treeSlot: trees && ((m) => trees.slotOf.get(m)),
     }, hooksSync),
   );
   // the console before /dev and the root turn read-only (runc: setupConsole, then finalizeRootfs)

@@ -26,6 +26,30 @@ export interface RootfsContext {
   idmapFd?: (m: Mount) => number | undefined;
   /** linux.mountLabel (SELinux): a context= option of the mounts that take one. */
   mountLabel?: string;
+  /** The slot of a bind mount's source cloned by OPEN_TREE before the user namespace (planBindTrees). */
+  treeSlot?: (m: Mount) => number | undefined;
+}
+
+const MAX_TREES = 256;
+
+/**
+ * Bind sources cloned (OPEN_TREE) while tsrun-init still has the host's credentials, before it
+ * enters a new user namespace whose root could not reach them (a 0700 directory of the host's
+ * root): runc opens the sources before the user namespace, too. Idmapped mounts have their own way.
+ */
+export function planBindTrees(spec: Spec, bundle: string): { ops: PlanOp[]; slotOf: Map<Mount, number> } {
+  const ops: PlanOp[] = [];
+  const slotOf = new Map<Mount, number>();
+  for (const m of spec.mounts ?? []) {
+    if (!isBind(m) || slotOf.size >= MAX_TREES) continue;
+    const o = parseMountOptions(m.options);
+    if (o.idmap !== 'none') continue;
+    const src = path.resolve(bundle, m.source ?? '');
+    if (!fs.existsSync(src)) continue; // planMount says what is missing
+    slotOf.set(m, slotOf.size);
+    ops.push({ op: Op.OPEN_TREE, flags: F_HOST, ints: [slotOf.size - 1, o.flags & MS.REC ? 1 : 0], strs: [src], what: `open the bind source "${src}"` });
+  }
+  return { ops, slotOf };
 }
 
 const DEFAULT_DEVICES: Device[] = [
@@ -184,6 +208,8 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
       if (fd === undefined) throw new Error(`mount ${dest}: ${o.idmap} needs uidMappings and gidMappings on the mount`);
       const recursive = o.idmap === 'ridmap' || (o.flags & MS.REC) ? 1 : 0;
       ops.push({ op: Op.IDMAP_MOUNT, ints: [fd, recursive, mk, 0o755], strs: [src, dest], what: `idmapped bind-mount "${src}" on "${dest}"` });
+    } else if (ctx.treeSlot?.(m) !== undefined) {
+      ops.push({ op: Op.BIND_TREE, ints: [ctx.treeSlot(m)!, mk, 0o755], strs: [dest], what: `bind-mount "${src}" on "${dest}"` });
     } else {
       ops.push({ op: Op.MOUNT, ints: [bind, mk, 0o755], strs: [src, dest, '', ''], what: `bind-mount "${src}" on "${dest}"` });
     }

@@ -49,6 +49,8 @@ export const Op = {
   CGROUP_JOIN: 47,
   STDIO_CHOWN: 48,
   UMOUNT: 49,
+  OPEN_TREE: 50,
+  BIND_TREE: 51,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];

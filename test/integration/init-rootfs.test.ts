@@ -2,18 +2,18 @@
 // mounts that later mounts, devices and the console go into; a tmpfs without mode= over a
 // directory; the pty of a non-root user; what a createContainer hook mounts; --no-pivot and a
 // fresh proc mount.
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
-import { assertNoLeaks, describe, makeBundle, readOut, rt, snapshotHost, uniqueId, type Config } from '../helpers/index.js';
+import { assertNoLeaks, context, describe, makeBundle, readOut, rt, snapshotHost, uniqueId, type Config } from '../helpers/index.js';
 import { attackBundle, jsonLines, runBundle } from '../security/fixtures/lib.js';
 
 function run(t: Test, patch: (c: Config) => void, opts: { copyRootfs?: boolean; extra?: string[]; prepare?: (rootfs: string) => void } = {}) {
   const b = makeBundle(t, patch, { copyRootfs: opts.copyRootfs });
   opts.prepare?.(b.rootfs);
   const r = rt(t, ['run', ...(opts.extra ?? []), '--bundle', b.dir, uniqueId(t)], { input: '' });
-  return { r, out: readOut(r) + r.stdout };
+  return { r, out: readOut(r) };
 }
 
 for (const opt of ['ro', 'rro']) {
@@ -92,3 +92,35 @@ for (const noPivot of [false, true]) {
     t.match(json[0], { mount: -1, errno: 1 }, 'mount -t proc: EPERM (no full procfs in the mount namespace)', { json });
   });
 }
+
+t.test('a new user namespace: bind sources its root cannot reach are mounted (cloned with the host\'s credentials)', async (t) => {
+  const before = snapshotHost(t);
+  const dir = context(t).dir;
+  const locked = join(dir, 'locked');
+  mkdirSync(join(locked, 'dir'), { recursive: true });
+  writeFileSync(join(locked, 'dir', 'foo.txt'), 'in-dir\n');
+  writeFileSync(join(locked, 'file.txt'), 'a-file\n');
+  chmodSync(locked, 0o700);
+  chmodSync(dir, 0o711); // the bundle and its rootfs stay reachable, as in runc's userns.bats
+  const { r, out } = run(t, (c) => {
+    c.linux.namespaces.push({ type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.mounts.push(
+      { destination: '/mnt1', type: 'bind', source: join(locked, 'dir'), options: ['rbind', 'ro'] },
+      { destination: '/mnt2', type: 'bind', source: join(locked, 'dir'), options: ['bind'] },
+      { destination: '/f1', type: 'bind', source: join(locked, 'file.txt'), options: ['bind'] },
+    );
+    c.process.args = ['sh', '-c', 'cat /mnt1/foo.txt /mnt2/foo.txt /f1; touch /mnt1/x 2>/dev/null || echo mnt1-ro'];
+  }, {
+    copyRootfs: true,
+    prepare: (rootfs) => {
+      mkdirSync(join(rootfs, 'mnt1'));
+      mkdirSync(join(rootfs, 'mnt2'));
+      writeFileSync(join(rootfs, 'f1'), '');
+    },
+  });
+  t.equal(r.status, 0, 'the container runs', { detail: describe(r) });
+  t.equal(out, 'in-dir\nin-dir\na-file\nmnt1-ro\n', 'the sources are in the container, options applied');
+  await assertNoLeaks(t, before);
+});
