@@ -123,7 +123,9 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
 export function execProcess(base: Process | undefined, o: ExecOptions): Process {
   if (o.process) {
     try {
-      return JSON.parse(fs.readFileSync(o.process, 'utf8')) as Process;
+      const p = JSON.parse(fs.readFileSync(o.process, 'utf8')) as Process;
+      // runc reads the file into its Process type: a missing user is uid 0, gid 0
+      return p && typeof p === 'object' && p.user === undefined ? { ...p, user: { uid: 0, gid: 0 } } : p;
     } catch (e) {
       throw new TsrunError(`--process ${o.process}: ${describeError(e)}`);
     }

@@ -124,3 +124,20 @@ t.test('a new user namespace: bind sources its root cannot reach are mounted (cl
   t.equal(out, 'in-dir\nin-dir\na-file\nmnt1-ro\n', 'the sources are in the container, options applied');
   await assertNoLeaks(t, before);
 });
+
+t.test('exec --process with a file that has no user: uid 0, gid 0 (runc)', async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const b = makeBundle(t, (c) => {
+    c.process.args = ['sleep', '30'];
+  });
+  t.equal(rt(t, ['run', '-d', '--bundle', b.dir, id]).status, 0, 'the container runs');
+  const file = join(context(t).dir, 'process.json');
+  writeFileSync(file, JSON.stringify({ args: ['sh', '-c', 'id -u; id -g'], cwd: '/' }));
+  const r = rt(t, ['exec', '--process', file, id]);
+  t.equal(r.status, 0, 'exec runs', { detail: describe(r) });
+  t.equal(readOut(r), '0\n0\n', 'as root');
+  rt(t, ['kill', id, 'KILL']);
+  rt(t, ['delete', '--force', id]);
+  await assertNoLeaks(t, before);
+});
