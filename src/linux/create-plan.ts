@@ -78,7 +78,9 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   // Non-dumpable once the namespaces exist: an unprivileged parent must still be able to write
   // the id maps of a dumpable init (/proc/<pid>/uid_map is owned by root otherwise).
   // a new user and mount namespace: the bind sources are cloned first, with the host's credentials
-  const trees = ns.newTypes.has('user') && ns.newTypes.has('mount') && !i.inUserns ? planBindTrees(spec, i.bundle) : undefined;
+  // (as the host's root only: an unprivileged caller may not clone mounts of the host's namespace)
+  const hostRoot = !i.inUserns && (globalThis.process.geteuid?.() ?? -1) === 0;
+  const trees = ns.newTypes.has('user') && ns.newTypes.has('mount') && hostRoot ? planBindTrees(spec, i.bundle) : undefined;
   const ops: PlanOp[] = [...(trees?.ops ?? []), ...ns.ops, { op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }];
   const hooksSync: PlanOp[] = syncsHooks ? [{ op: Op.SYNC, ints: ['H'.charCodeAt(0)], what: 'run createRuntime hooks' }] : [];
   ops.push(
