@@ -49,6 +49,10 @@ const op_fn op_handlers[OP_MAX + 1] = {
 	[OP_MEMPOLICY] = op_mempolicy,
 	[OP_PROC_WRITE] = op_proc_write,
 	[OP_CGROUP_JOIN] = op_cgroup_join,
+	[OP_STDIO_CHOWN] = op_stdio_chown,
+	[OP_UMOUNT] = op_umount,
+	[OP_OPEN_TREE] = op_open_tree,
+	[OP_BIND_TREE] = op_bind_tree,
 };
 
 const char *const op_names[OP_MAX + 1] = {
@@ -99,4 +103,8 @@ const char *const op_names[OP_MAX + 1] = {
 	[OP_MEMPOLICY] = "mempolicy",
 	[OP_PROC_WRITE] = "proc_write",
 	[OP_CGROUP_JOIN] = "cgroup_join",
+	[OP_STDIO_CHOWN] = "stdio_chown",
+	[OP_UMOUNT] = "umount",
+	[OP_OPEN_TREE] = "open_tree",
+	[OP_BIND_TREE] = "bind_tree",
 };

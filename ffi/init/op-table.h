@@ -52,7 +52,11 @@ enum plan_op {
 	OP_MEMPOLICY = 45,
 	OP_PROC_WRITE = 46,
 	OP_CGROUP_JOIN = 47,
-	OP_MAX = 47
+	OP_STDIO_CHOWN = 48,
+	OP_UMOUNT = 49,
+	OP_OPEN_TREE = 50,
+	OP_BIND_TREE = 51,
+	OP_MAX = 51
 };
 
 typedef int (*op_fn)(const struct rec *);
@@ -104,6 +108,10 @@ int op_tmpcopyup(const struct rec *r);
 int op_mempolicy(const struct rec *r);
 int op_proc_write(const struct rec *r);
 int op_cgroup_join(const struct rec *r);
+int op_stdio_chown(const struct rec *r);
+int op_umount(const struct rec *r);
+int op_open_tree(const struct rec *r);
+int op_bind_tree(const struct rec *r);
 
 /* Indexed by op code; NULL where no op has that code. */
 extern const op_fn op_handlers[OP_MAX + 1];

@@ -236,7 +236,7 @@ int op_mount(const struct rec *r)
 {
 	unsigned long flags, prop, main_flags;
 	const char *src, *fstype, *data;
-	int p = plain(r), e;
+	int p = plain(r), e, keep_mode = -1;
 	struct target t;
 
 	NEED(3, 4);
@@ -244,7 +244,17 @@ int op_mount(const struct rec *r)
 	src = r->lens[0] ? S(0) : NULL;
 	fstype = r->lens[2] ? S(2) : NULL;
 	data = r->lens[3] ? S(3) : NULL;
-	if (I(1) == 1) {
+	if (I(1) == 3) { /* as 1; a directory that was there lends its mode to the new mount */
+		struct stat st;
+
+		e = xopen(p, S(1), O_PATH | O_DIRECTORY, 0);
+		if (e >= 0) {
+			if (fstat(e, &st) == 0)
+				keep_mode = (int)(st.st_mode & 07777);
+			close(e);
+		}
+	}
+	if (I(1) == 1 || I(1) == 3) {
 		e = mkdir_p(p, S(1), (mode_t)(I(2) ? I(2) : 0755));
 		if (e < 0)
 			return fail(-e, "%s", S(1));
@@ -262,6 +272,11 @@ int op_mount(const struct rec *r)
 	if (!prop || (main_flags & ~(unsigned long)MS_REC)) {
 		if (mount(src, t.path, fstype, main_flags, data) < 0) {
 			e = errno;
+			goto fail;
+		}
+		if (keep_mode >= 0 && ((e = target_reopen(p, S(1), &t)) < 0 ||
+				       (chmod(t.path, (mode_t)keep_mode) < 0 && (e = -errno)))) {
+			e = -e;
 			goto fail;
 		}
 		if ((flags & MS_BIND) && !(flags & MS_REMOUNT) &&
@@ -916,24 +931,61 @@ int op_umask(const struct rec *r)
 	return 0;
 }
 
+/* A filter denied the syscall (seccomp's default errno is EPERM; ENOSYS also means a kernel
+ * without it): for X_OK and stat neither errno has another meaning. */
+static int denied(int e)
+{
+	return e == EPERM || e == ENOSYS;
+}
+
+/* 0: p is a regular file we may execute; -errno: it is not; 1: the filter denies the checks,
+ * the exec itself must decide. As runc (Go's LookPath) does: faccessat2(AT_EACCESS), faccessat
+ * when a filter or the kernel refuses it (USER set the real ids to the effective ones), the
+ * mode bits when that is refused too. */
 static int executable(const char *p)
 {
 	struct stat st;
 
 	if (stat(p, &st) < 0)
-		return -errno;
+		return denied(errno) ? 1 : -errno;
 	if (!S_ISREG(st.st_mode))
 		return -EACCES;
-	if (faccessat(AT_FDCWD, p, X_OK, AT_EACCESS) < 0)
+	if (syscall(SYS_faccessat2, AT_FDCWD, p, X_OK, AT_EACCESS) == 0)
+		return 0;
+	if (!denied(errno))
 		return -errno;
-	return 0;
+	if (syscall(SYS_faccessat, AT_FDCWD, p, X_OK) == 0)
+		return 0;
+	if (!denied(errno))
+		return -errno;
+	return st.st_mode & 0111 ? 0 : -EACCES;
+}
+
+/* The lookup could not stat a candidate: EXEC tries file (and the PATH entries from
+ * defer_path on) with execve, as execvp does. */
+static const char *defer_file, *defer_path;
+
+/* PATH entry [c, end) joined with file; "" is the current directory. */
+static char *candidate(const char *c, const char *end, const char *file)
+{
+	size_t dl = (size_t)(end - c), fl = strlen(file);
+	char *cand = malloc(dl + fl + 3);
+
+	if (!cand)
+		return NULL;
+	if (dl)
+		memcpy(cand, c, dl);
+	else
+		cand[dl++] = '.';
+	cand[dl] = '/';
+	memcpy(cand + dl + 1, file, fl + 1);
+	return cand;
 }
 
 int op_lookup(const struct rec *r)
 {
 	const char *file, *path, *c, *end;
 	int e, first = 0;
-	size_t fl;
 	char *cand;
 
 	NEED(0, 2);
@@ -941,42 +993,70 @@ int op_lookup(const struct rec *r)
 	path = S(1);
 	free(exe_path);
 	exe_path = NULL;
+	defer_file = defer_path = NULL;
 	if (!*file)
 		return fail(ENOENT, "%s", file);
 	if (strchr(file, '/')) {
 		e = executable(file);
 		if (e < 0)
 			return fail(-e, "%s", file);
+		if (e > 0) {
+			defer_file = file;
+			return 0;
+		}
 		exe_path = strdup(file);
 		return exe_path ? 0 : fail(ENOMEM, "");
 	}
-	fl = strlen(file);
 	for (c = path;; c = end + 1) {
-		size_t dl;
-
 		end = strchrnul(c, ':');
-		dl = (size_t)(end - c);
-		cand = malloc(dl + fl + 3);
+		cand = candidate(c, end, file);
 		if (!cand)
 			return fail(ENOMEM, "");
-		if (dl)
-			memcpy(cand, c, dl);
-		else
-			cand[dl++] = '.';
-		cand[dl] = '/';
-		memcpy(cand + dl + 1, file, fl + 1);
 		e = executable(cand);
-		if (e == 0) {
-			exe_path = cand;
+		free(cand);
+		if (e > 0) {
+			defer_file = file;
+			defer_path = c;
 			return 0;
 		}
-		free(cand);
+		if (e == 0) {
+			exe_path = candidate(c, end, file);
+			return exe_path ? 0 : fail(ENOMEM, "");
+		}
 		if (e != -ENOENT && e != -ENOTDIR && !first)
 			first = -e;
 		if (!*end)
 			break;
 	}
 	return fail(first ? first : ENOENT, "%s", file);
+}
+
+/* EXEC after a lookup the filter kept from deciding: execve each candidate in turn. */
+static int exec_deferred(char **argv, char **envp)
+{
+	const char *c, *end;
+	int first = 0;
+	char *cand;
+
+	if (!defer_path) {
+		execve(defer_file, argv, envp);
+		return fail(errno, "%s", defer_file);
+	}
+	for (c = defer_path;; c = end + 1) {
+		end = strchrnul(c, ':');
+		cand = candidate(c, end, defer_file);
+		if (!cand)
+			return fail(ENOMEM, "");
+		execve(cand, argv, envp);
+		free(cand);
+		if (errno != ENOENT && errno != ENOTDIR && errno != EACCES)
+			return fail(errno, "%s", defer_file);
+		if (errno != ENOENT && errno != ENOTDIR && !first)
+			first = errno;
+		if (!*end)
+			break;
+	}
+	return fail(first ? first : ENOENT, "%s", defer_file);
 }
 
 int op_ready(const struct rec *r)
@@ -1274,7 +1354,7 @@ int op_exec(const struct rec *r)
 	nenv = (int)I(1);
 	if (nargs < 1 || nenv < 0 || nargs + nenv > r->nstr)
 		return fail(EINVAL, "malformed exec");
-	if (!exe_path)
+	if (!exe_path && !defer_file)
 		return fail(ENOENT, "%s", S(0));
 	argv = calloc((size_t)nargs + 1, sizeof *argv);
 	envp = calloc((size_t)nenv + 1, sizeof *envp);
@@ -1286,6 +1366,8 @@ int op_exec(const struct rec *r)
 		envp[i] = S(nargs + i);
 	if (!umask_done && umask_saved)
 		umask(caller_umask);
+	if (!exe_path)
+		return exec_deferred(argv, envp);
 	execve(exe_path, argv, envp);
 	return fail(errno, "%s", exe_path);
 }
@@ -1345,6 +1427,91 @@ int op_cgroup_join(const struct rec *r)
 			return fail(errno, "%s", S(i));
 		close(fd);
 	}
+	return 0;
+}
+
+/* runc's fixStdioPermissions: stdio the process user does not own (the pty, a pipe) becomes its
+ * (the group stays, e.g. devpts' tty); /dev/null and regular files (a host log) are left alone.
+ * EINVAL, EPERM, EROFS (an id not mapped, a read-only /dev): left as it is, as runc does. */
+int op_stdio_chown(const struct rec *r)
+{
+	struct stat null, st;
+	int i, have_null;
+
+	NEED(1, 0);
+	have_null = stat("/dev/null", &null) == 0;
+	for (i = 0; i < 3; i++) {
+		if (fstat(i, &st) < 0 || st.st_uid == (uid_t)I(0) || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+			continue;
+		if (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev)
+			continue;
+		if (fchown(i, (uid_t)I(0), st.st_gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+			return fail(errno, "fd %d", i);
+	}
+	return 0;
+}
+
+/* umount2(path, flags); with cover (ints[1]) a mount that may not be unmounted (EINVAL, EPERM)
+ * gets an empty tmpfs on top instead (runc's msMoveRoot). */
+int op_umount(const struct rec *r)
+{
+	NEED(2, 1);
+	if (umount2(S(0), (int)I(0)) == 0)
+		return 0;
+	if (!I(1) || (errno != EINVAL && errno != EPERM))
+		return fail(errno, "%s", S(0));
+	if (mount("tmpfs", S(0), "tmpfs", 0, NULL) < 0)
+		return fail(errno, "cover %s", S(0));
+	return 0;
+}
+
+/* Detached clones of bind sources, made with the host's credentials before the user namespace. */
+#define MAX_TREES 256
+static int trees[MAX_TREES];
+
+int op_open_tree(const struct rec *r)
+{
+	int fd;
+
+	NEED(2, 1);
+	if (I(0) < 0 || I(0) >= MAX_TREES)
+		return fail(EINVAL, "slot %lld", (long long)I(0));
+	fd = (int)syscall(SYS_open_tree, AT_FDCWD, S(0), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (I(1) ? AT_RECURSIVE : 0));
+	if (fd < 0)
+		return fail(errno, "%s", S(0));
+	trees[I(0)] = fd + 1; /* 0: empty slot */
+	return 0;
+}
+
+/* Moves the clone in slot ints[0] onto the rootfs path target (mkkind as MOUNT). */
+int op_bind_tree(const struct rec *r)
+{
+	int p = plain(r), e, dst, tree;
+
+	NEED(3, 1);
+	if (I(0) < 0 || I(0) >= MAX_TREES || !trees[I(0)])
+		return fail(EBADF, "slot %lld", (long long)I(0));
+	tree = trees[I(0)] - 1;
+	if (I(1) == 1 || I(1) == 2) {
+		e = I(1) == 1 ? mkdir_p(p, S(0), (mode_t)(I(2) ? I(2) : 0755))
+			      : create_file(p, S(0), (mode_t)(I(2) ? I(2) : 0644));
+		if (e < 0)
+			return fail(-e, "%s", S(0));
+		if (I(1) == 1)
+			close(e);
+	}
+	dst = xopen(p, S(0), O_PATH, 0);
+	if (dst < 0)
+		return fail(-dst, "%s", S(0));
+	e = (int)syscall(SYS_move_mount, tree, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+	e = e < 0 ? errno : 0;
+	close(dst);
+	close(tree);
+	trees[I(0)] = 0;
+	if (e)
+		return fail(e, "%s", S(0));
+	if (p)
+		root_reopen();
 	return 0;
 }
 

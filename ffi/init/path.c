@@ -81,7 +81,12 @@ int xopen(int plain, const char *path, int flags, mode_t mode)
 			.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
 			.resolve = RESOLVE_IN_ROOT,
 		};
-		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+		int tries = 0;
+
+		/* EAGAIN: a ".." met a rename or mount anywhere on the host meanwhile; try again */
+		do
+			fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+		while (fd < 0 && errno == EAGAIN && ++tries < 128);
 	}
 	return fd < 0 ? -errno : fd;
 }
@@ -104,7 +109,7 @@ static char *follow(int dfd, const char *path, const char *comp, const char *res
 	if (!out)
 		return NULL;
 	memcpy(out, path, plen);
-	sprintf(out + plen, "%s/%s", target, rest);
+	sprintf(out + plen, *rest ? "%s/%s" : "%s", target, rest);
 	return out;
 }
 
@@ -192,10 +197,11 @@ int open_parent(int plain, const char *path, mode_t mode, const char **name)
 	return fd;
 }
 
-/* Make sure a file exists at path (mkdir -p the parent, create it empty). */
-int create_file(int plain, const char *path, mode_t mode)
+static int create_file_depth(int plain, const char *path, mode_t mode, int depth)
 {
 	const char *name;
+	struct stat st;
+	char *next;
 	int fd, dfd;
 
 	fd = xopen(plain, path, O_PATH, 0);
@@ -204,9 +210,22 @@ int create_file(int plain, const char *path, mode_t mode)
 			close(fd);
 		return fd < 0 ? fd : 0;
 	}
+	if (depth > 40)
+		return -ELOOP;
 	dfd = open_parent(plain, path, 0755, &name);
 	if (dfd < 0)
 		return dfd;
+	/* a dangling symlink (an image's /etc/localtime -> ../usr/share/...): create its target,
+	 * resolved in the root like any path, as runc and crun do */
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+		next = follow(dfd, path, name, "");
+		close(dfd);
+		if (!next)
+			return -ENOMEM;
+		fd = create_file_depth(plain, next, mode, depth + 1);
+		free(next);
+		return fd;
+	}
 	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode);
 	if (fd < 0)
 		fd = -errno;
@@ -214,6 +233,12 @@ int create_file(int plain, const char *path, mode_t mode)
 		close(fd);
 	close(dfd);
 	return fd < 0 ? fd : 0;
+}
+
+/* Make sure a file exists at path (mkdir -p the parent, create it empty). */
+int create_file(int plain, const char *path, mode_t mode)
+{
+	return create_file_depth(plain, path, mode, 0);
 }
 
 int target_open(int plain, const char *path, struct target *t)

@@ -6,8 +6,8 @@ import { isBindMount } from '../spec/semantics.js';
 import type { PlanOp } from '../shim/plan.js';
 import { Op } from '../shim/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
-import { planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
-import { planProcess, type ProcessContext } from './process-plan.js';
+import { planBindTrees, planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
+import { consoleOp, planProcess, type ProcessContext } from './process-plan.js';
 import type { HostCgroupMount } from '../cgroups/mounts.js';
 import { checkMountLabel, type LsmHost } from './lsm.js';
 import { planMemoryPolicy } from './memory-policy.js';
@@ -81,7 +81,11 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   const syncsHooks = Boolean(hooks.prestart?.length || hooks.createRuntime?.length || hooks.createContainer?.length);
   // Non-dumpable once the namespaces exist: an unprivileged parent must still be able to write
   // the id maps of a dumpable init (/proc/<pid>/uid_map is owned by root otherwise).
-  const ops: PlanOp[] = [...ns.ops, { op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }];
+  // a new user and mount namespace: the bind sources are cloned first, with the host's credentials
+  // (as the host's root only: an unprivileged caller may not clone mounts of the host's namespace)
+  const hostRoot = !i.inUserns && (globalThis.process.geteuid?.() ?? -1) === 0;
+  const trees = ns.newTypes.has('user') && ns.newTypes.has('mount') && hostRoot ? planBindTrees(spec, i.bundle) : undefined;
+  const ops: PlanOp[] = [...(trees?.ops ?? []), ...ns.ops, { op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }];
   const hooksSync: PlanOp[] = syncsHooks ? [{ op: Op.SYNC, ints: ['H'.charCodeAt(0)], what: 'run createRuntime hooks' }] : [];
   ops.push(
     ...planRootfs(spec, {
@@ -94,8 +98,11 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
       cgroupDir: i.cgroupDir,
       idmapFd: i.idmapFd,
       mountLabel: linux.mountLabel,
+      treeSlot: trees && ((m) => trees.slotOf.get(m)),
     }, hooksSync),
   );
+  // the console before /dev and the root turn read-only (runc: setupConsole, then finalizeRootfs)
+  if (i.consoleFd !== undefined) ops.push(consoleOp(process, i.consoleFd, true));
   ops.push(...planRootfsFinal(spec));
   if (spec.hostname !== undefined) ops.push({ op: Op.HOSTNAME, strs: [spec.hostname], what: `set hostname "${spec.hostname}"` });
   if (spec.domainname !== undefined) ops.push({ op: Op.DOMAINNAME, strs: [spec.domainname], what: `set domainname "${spec.domainname}"` });
@@ -112,7 +119,7 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
     { op: Op.WAIT_START, ints: [i.fifoFd], what: 'wait for start' },
     ...(hooks.startContainer ?? []).map((h) => hookOp('startContainer', h, i.startState)),
   ];
-  ops.push(...planProcess(process, { consoleFd: i.consoleFd, bindConsole: true, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec, lsmHost: i.lsmHost }));
+  ops.push(...planProcess(process, { consoleDone: i.consoleFd !== undefined, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec, lsmHost: i.lsmHost }));
   return { cloneFlags: ns.cloneFlags, ops, userMaps: ns.userMaps, forks: ns.forks, syncsHooks };
 }
 

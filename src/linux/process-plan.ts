@@ -12,6 +12,8 @@ export interface ProcessContext {
   consoleFd?: number;
   /** Bind the pty on /dev/console (a new container, not an exec). */
   bindConsole?: boolean;
+  /** The plan set up the console already (consoleOp): no session to create. */
+  consoleDone?: boolean;
   /** Seccomp: a raw BPF program and its flags, compiled by the parent; with a notify listener,
    * the connected socket's fd and the process state sent with the notify fd. */
   seccomp?: { program: Uint8Array; flags: number; listenerFd?: number; listenerState?: string };
@@ -118,13 +120,8 @@ export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
   if (p.execCPUAffinity?.final) {
     ops.push({ op: Op.AFFINITY, ints: parseCpuList(p.execCPUAffinity.final), what: 'set the CPU affinity' });
   }
-  if (ctx.consoleFd !== undefined) {
-    const rows = p.consoleSize?.height ?? 0;
-    const cols = p.consoleSize?.width ?? 0;
-    ops.push({ op: Op.CONSOLE, ints: [ctx.consoleFd, rows, cols, ctx.bindConsole ? 1 : 0], what: 'set up the console' });
-  } else {
-    ops.push({ op: Op.SETSID, what: 'create a session' });
-  }
+  if (ctx.consoleFd !== undefined) ops.push(consoleOp(p, ctx.consoleFd, ctx.bindConsole === true));
+  else if (!ctx.consoleDone) ops.push({ op: Op.SETSID, what: 'create a session' });
   ops.push({ op: Op.CHDIR, strs: [p.cwd], what: `change to the working directory "${p.cwd}"` });
   // labels for the next execve, written before seccomp and the user switch, as runc does
   ops.push(...planLsm(p, ctx.lsmHost));
@@ -143,6 +140,13 @@ export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
   ops.push(...ctx.beforeExec);
   ops.push({ op: Op.EXEC, ints: [args.length, env.length], strs: [...args, ...env], what: `exec "${args[0] ?? ''}"` });
   return ops;
+}
+
+/** The pty (a new session with it as the controlling terminal); bound on /dev/console for a new container. */
+export function consoleOp(p: Process, consoleFd: number, bindConsole: boolean): PlanOp {
+  const rows = p.consoleSize?.height ?? 0;
+  const cols = p.consoleSize?.width ?? 0;
+  return { op: Op.CONSOLE, ints: [consoleFd, rows, cols, bindConsole ? 1 : 0], what: 'set up the console' };
 }
 
 function seccompOp(s: NonNullable<ProcessContext['seccomp']>): PlanOp {
@@ -169,6 +173,7 @@ function planIdentity(p: Process): PlanOp[] {
   const u = p.user;
   return [
     { op: Op.CAP_BOUNDING, ints: [bLo, bHi], what: 'drop capabilities from the bounding set' },
+    ...(u.uid !== 0 ? [{ op: Op.STDIO_CHOWN, ints: [u.uid], what: `give the stdio to user ${u.uid}` }] : []),
     { op: Op.USER, ints: [u.uid, u.gid, ...(u.additionalGids ?? [])], what: `set user ${u.uid}:${u.gid}` },
     { op: Op.CAP_SET, ints: [eLo, eHi, pLo, pHi, iLo, iHi, aLo, aHi], what: 'set capabilities' },
   ];

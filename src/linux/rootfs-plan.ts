@@ -9,6 +9,9 @@ import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { withMountLabel } from './lsm.js';
 import { hostCgroupMounts, type HostCgroupMount } from '../cgroups/mounts.js';
+import { hostProcSysMounts } from './proc-sys-mounts.js';
+
+const MNT_DETACH = 2;
 
 export interface RootfsContext {
   rootfs: string;
@@ -30,6 +33,30 @@ export interface RootfsContext {
   idmapFd?: (m: Mount) => number | undefined;
   /** linux.mountLabel (SELinux): a context= option of the mounts that take one. */
   mountLabel?: string;
+  /** The slot of a bind mount's source cloned by OPEN_TREE before the user namespace (planBindTrees). */
+  treeSlot?: (m: Mount) => number | undefined;
+}
+
+const MAX_TREES = 256;
+
+/**
+ * Bind sources cloned (OPEN_TREE) while tsrun-init still has the host's credentials, before it
+ * enters a new user namespace whose root could not reach them (a 0700 directory of the host's
+ * root): runc opens the sources before the user namespace, too. Idmapped mounts have their own way.
+ */
+export function planBindTrees(spec: Spec, bundle: string): { ops: PlanOp[]; slotOf: Map<Mount, number> } {
+  const ops: PlanOp[] = [];
+  const slotOf = new Map<Mount, number>();
+  for (const m of spec.mounts ?? []) {
+    if (!isBind(m) || slotOf.size >= MAX_TREES) continue;
+    const o = parseMountOptions(m.options);
+    if (o.idmap !== 'none') continue;
+    const src = path.resolve(bundle, m.source ?? '');
+    if (!fs.existsSync(src)) continue; // planMount says what is missing
+    slotOf.set(m, slotOf.size);
+    ops.push({ op: Op.OPEN_TREE, flags: F_HOST, ints: [slotOf.size - 1, o.flags & MS.REC ? 1 : 0], strs: [src], what: `open the bind source "${src}"` });
+  }
+  return { ops, slotOf };
 }
 
 const DEFAULT_DEVICES: Device[] = [
@@ -112,17 +139,41 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
 
   // The caller's mount namespace: its / must stay where it is (no pivot_root, no MS_MOVE).
   if (ctx.callerMountNs) ops.push({ op: Op.MOVE_ROOT, ints: [1], what: `chroot to ${ctx.rootfs} (no mount namespace)` });
-  else if (ctx.noPivot) ops.push({ op: Op.MOVE_ROOT, what: 'move the rootfs to / (--no-pivot)' });
+  else if (ctx.noPivot) {
+    // After chroot the host's /proc and /sys stay in the mount namespace, and the kernel lets a
+    // process mount a fresh proc or sysfs while a full one is there: they go first (runc's
+    // msMoveRoot; the tree is a slave, so the host keeps them).
+    const root = ctx.rootfs.replace(/\/+$/, '');
+    for (const mp of hostProcSysMounts()) {
+      if (mp === root || mp.startsWith(root + '/')) continue;
+      ops.push({ op: Op.UMOUNT, flags: F_HOST | F_OPTIONAL, ints: [MNT_DETACH, 1], strs: [mp], what: `hide the host's "${mp}" (--no-pivot)` });
+    }
+    ops.push({ op: Op.MOVE_ROOT, what: 'move the rootfs to / (--no-pivot)' });
+  }
   else ops.push({ op: Op.PIVOT_ROOT, what: `pivot_root to ${ctx.rootfs}` });
   return ops;
 }
 
-/** After pivot_root: /dev read-only if asked, root read-only, masked and read-only paths. */
+/**
+ * A tmpfs or /dev mounted read-only at once would refuse what comes after it (devices, devpts,
+ * mounts below it, a chmod): like runc, it is mounted writable and made read-only after pivot_root.
+ */
+function readonlyLater(m: Mount): boolean {
+  return !isBind(m) && (m.type === 'tmpfs' || path.posix.normalize(m.destination) === '/dev') && !(parseMountOptions(m.options).flags & MS.REMOUNT);
+}
+
+/** After pivot_root: deferred read-only tmpfs and /dev mounts, then the root read-only if asked. */
 export function planRootfsFinal(spec: Spec): PlanOp[] {
   const ops: PlanOp[] = [];
   for (const m of spec.mounts ?? []) {
-    if (path.posix.normalize(m.destination) === '/dev' && (m.options ?? []).includes('ro') && !isBind(m)) {
-      ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.REMOUNT | MS.RDONLY | mountFlags(m), 0, 0], strs: ['', '/dev', '', ''], what: 'remount /dev read-only' });
+    if (!readonlyLater(m)) continue;
+    const dest = path.posix.normalize(m.destination);
+    const o = parseMountOptions(m.options);
+    if (o.flags & MS.RDONLY) {
+      ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.REMOUNT | MS.RDONLY | mountFlags(m), 0, 0], strs: ['', dest, '', ''], what: `remount "${dest}" read-only` });
+    }
+    if (o.attrSet || o.attrClr) {
+      ops.push({ op: Op.MOUNT_SETATTR, flags: F_HOST, ints: [o.attrSet, o.attrClr, 0, 1], strs: [dest], what: `set attributes of "${dest}"` });
     }
   }
   if (spec.root?.readonly) {
@@ -172,6 +223,8 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
       if (fd === undefined) throw new Error(`mount ${dest}: ${o.idmap} needs uidMappings and gidMappings on the mount`);
       const recursive = o.idmap === 'ridmap' || (o.flags & MS.REC) ? 1 : 0;
       ops.push({ op: Op.IDMAP_MOUNT, ints: [fd, recursive, mk, 0o755], strs: [src, dest], what: `idmapped bind-mount "${src}" on "${dest}"` });
+    } else if (ctx.treeSlot?.(m) !== undefined) {
+      ops.push({ op: Op.BIND_TREE, ints: [ctx.treeSlot(m)!, mk, 0o755], strs: [dest], what: `bind-mount "${src}" on "${dest}"` });
     } else {
       ops.push({ op: Op.MOUNT, ints: [bind, mk, 0o755], strs: [src, dest, '', ''], what: `bind-mount "${src}" on "${dest}"` });
     }
@@ -185,10 +238,13 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
     // Changes the flags of what is already mounted at the destination.
     ops.push({ op: Op.MOUNT, ints: [o.flags, 0, 0], strs: ['', dest, type, o.data.join(',')], what: `remount "${dest}"` });
   } else {
-    const flags = o.flags;
+    const later = readonlyLater(m);
+    const flags = later ? o.flags & ~MS.RDONLY : o.flags;
+    // runc: a tmpfs without mode= takes the mode of the directory it covers (mkkind 3)
+    const keepMode = type === 'tmpfs' && !o.copyUp && !o.data.some((d) => d.startsWith('mode='));
     ops.push({
       op: o.copyUp && type === 'tmpfs' ? Op.TMPCOPYUP : Op.MOUNT,
-      ints: [flags, 1, 0o755],
+      ints: [flags, keepMode ? 3 : 1, 0o755],
       strs: [m.source ?? type, dest, type, withMountLabel(type, o.data.join(','), ctx.mountLabel)],
       what: `mount "${type}" on "${dest}"`,
     });
@@ -196,7 +252,7 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
   for (const p of o.propagation) {
     ops.push({ op: Op.MOUNT, ints: [p, 0, 0], strs: ['', dest, '', ''], what: `set propagation of "${dest}"` });
   }
-  if (o.attrSet || o.attrClr) {
+  if ((o.attrSet || o.attrClr) && !readonlyLater(m)) {
     ops.push({ op: Op.MOUNT_SETATTR, ints: [o.attrSet, o.attrClr, 0, 1], strs: [dest], what: `set attributes of "${dest}"` });
   }
   return ops;

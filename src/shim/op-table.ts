@@ -47,7 +47,7 @@ export const OPS: readonly OpSpec[] = [
   { code: 6, name: 'ROOTFS', ints: [], strs: [s('path')], doc: 'remember the rootfs (host path) and open it as the root for rootfs paths' },
   {
     code: 7, name: 'MOUNT', ints: [i('flags'), i('mkkind'), i('mode')], strs: [s('source'), s('target'), s('fstype'), s('data')],
-    doc: 'mount(source or NULL if "", target, fstype or NULL, flags, data or NULL). target is a rootfs path unless F_HOST. mkkind 0: must exist; 1: mkdir -p target (mode); 2: mkdir -p parent, create an empty file. For MS_BIND sources F_HOST does not matter: the source is always a host path.',
+    doc: 'mount(source or NULL if "", target, fstype or NULL, flags, data or NULL). target is a rootfs path unless F_HOST. mkkind 0: must exist; 1: mkdir -p target (mode); 2: mkdir -p parent, create an empty file (a dangling symlink on the way or at the end: its target, resolved in the rootfs, is made); 3: as 1, and a directory that was already there gives its mode to the root of the new mount (runc\'s tmpfs without `mode=`). For MS_BIND sources F_HOST does not matter: the source is always a host path.',
   },
   {
     code: 8, name: 'MOUNT_SETATTR', ints: [i('attrSet'), i('attrClr'), i('propagation'), i('recursive')], strs: [s('target')],
@@ -115,7 +115,7 @@ export const OPS: readonly OpSpec[] = [
   { code: 33, name: 'UMASK', ints: [i('mask')], strs: [], doc: 'umask' },
   {
     code: 34, name: 'LOOKUP', ints: [], strs: [s('file'), s('path')],
-    doc: 'resolve the executable like execvp (file containing `/` as is; else each PATH entry), must be a regular executable file; remembered for EXEC',
+    doc: 'resolve the executable like execvp (file containing `/` as is; else each PATH entry), must be a regular executable file; remembered for EXEC. Runs under the seccomp filter when `noNewPrivileges` is false, so like runc: faccessat2(AT_EACCESS), faccessat when that is refused (EPERM/ENOSYS), the mode bits when that is refused too; when even stat is refused the lookup stops there and EXEC decides',
   },
   { code: 35, name: 'READY', ints: [], strs: [], doc: 'send `R`' },
   {
@@ -129,7 +129,7 @@ export const OPS: readonly OpSpec[] = [
   },
   {
     code: 38, name: 'EXEC', ints: [i('nargs', { countOf: 'args' }), i('nenv', { countOf: 'env' })], strs: [s('args', { rest: true }), s('env', { rest: true })],
-    doc: 'execve(the LOOKUP result, args, env)',
+    doc: 'execve(the LOOKUP result, args, env); after a LOOKUP the filter kept from deciding, execve each remaining candidate in turn as execvp does (ENOENT, ENOTDIR, EACCES: the next one)',
   },
   {
     code: 39, name: 'CLOSE_FDS', ints: [i('first')], strs: [],
@@ -154,5 +154,21 @@ export const OPS: readonly OpSpec[] = [
   {
     code: 47, name: 'CGROUP_JOIN', ints: [i('fds', { rest: true })], strs: [s('paths', { rest: true })],
     doc: 'write `0` to each fd (a v1 `tasks` file, or a `cgroup.procs` where the clone into the cgroup2 cgroup was refused, that the parent opened O_WRONLY; paths name them for errors), then close it: moves the calling thread without the RCU grace period a `cgroup.procs` write of the pid waits for. create: the first op; exec: right after the last FORK',
+  },
+  {
+    code: 48, name: 'STDIO_CHOWN', ints: [i('uid')], strs: [],
+    doc: 'fds 0, 1, 2 that uid does not own get uid as owner (the group stays: devpts\' `gid=5`), as runc\'s fixStdioPermissions; /dev/null, regular files and directories are left alone; EINVAL, EPERM, EROFS are not errors. Before USER, for a process user other than root',
+  },
+  {
+    code: 49, name: 'UMOUNT', ints: [i('flags'), i('cover')], strs: [s('path')],
+    doc: 'umount2(path, flags) (plain path); with cover, EINVAL or EPERM: mount an empty tmpfs on path instead. `--no-pivot`: before MOVE_ROOT, every full procfs and sysfs mount outside the rootfs goes (runc\'s msMoveRoot), so the kernel\'s mount_too_revealing check refuses a fresh proc in the container',
+  },
+  {
+    code: 50, name: 'OPEN_TREE', ints: [i('slot'), i('recursive')], strs: [s('path')],
+    doc: 'open_tree(path, OPEN_TREE_CLONE [+AT_RECURSIVE]): a detached clone of a bind source, kept in slot (0-255). Made first thing when the container gets a new user and mount namespace, with the host\'s credentials: the source may lie where the container\'s root cannot reach (runc\'s mount sources opened before the user namespace)',
+  },
+  {
+    code: 51, name: 'BIND_TREE', ints: [i('slot'), i('mkkind'), i('mode')], strs: [s('target')],
+    doc: 'move_mount the clone in slot onto the rootfs path target (mkkind as MOUNT), close it',
   },
 ];

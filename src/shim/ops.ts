@@ -50,6 +50,10 @@ export const Op = {
   MEMPOLICY: 45,
   PROC_WRITE: 46,
   CGROUP_JOIN: 47,
+  STDIO_CHOWN: 48,
+  UMOUNT: 49,
+  OPEN_TREE: 50,
+  BIND_TREE: 51,
 } as const;
 
 export type OpCode = (typeof Op)[keyof typeof Op];
@@ -169,7 +173,7 @@ export const waitStart = (o: { fd: number }, what: string, flags = 0): PlanOp =>
 /** HOOK: fork; child: stdin = a pipe fed `stdin` (each byte 0x01 in it replaced as in SECCOMP), execve(path, args, env); parent waits, kills it after timeoutS (0: none); nonzero exit = error (errno field: 0, detail: "exit N" / "signal N" / "timeout") */
 export const hook = (o: { timeoutS: number; path: string; stdin: string; args: readonly (string)[]; env: readonly (string)[] }, what: string, flags = 0): PlanOp => ({ op: Op.HOOK, flags, ints: [o.timeoutS, o.args.length, o.env.length], strs: [o.path, o.stdin, ...o.args, ...o.env], what });
 
-/** EXEC: execve(the LOOKUP result, args, env) */
+/** EXEC: execve(the LOOKUP result, args, env); after a LOOKUP the filter kept from deciding, execve each remaining candidate in turn as execvp does (ENOENT, ENOTDIR, EACCES: the next one) */
 export const exec = (o: { args: readonly (string)[]; env: readonly (string)[] }, what: string, flags = 0): PlanOp => ({ op: Op.EXEC, flags, ints: [o.args.length, o.env.length], strs: [...o.args, ...o.env], what });
 
 /** CLOSE_FDS: close_range(first, ~0, CLOSE_RANGE_CLOEXEC) — every fd ≥ first becomes close-on-exec (the sync fds already are) */
@@ -198,3 +202,15 @@ export const procWrite = (o: { path: string; content: string }, what: string, fl
 
 /** CGROUP_JOIN: write `0` to each fd (a v1 `tasks` file, or a `cgroup.procs` where the clone into the cgroup2 cgroup was refused, that the parent opened O_WRONLY; paths name them for errors), then close it: moves the calling thread without the RCU grace period a `cgroup.procs` write of the pid waits for */
 export const cgroupJoin = (o: { fds: readonly (number)[]; paths: readonly (string)[] }, what: string, flags = 0): PlanOp => ({ op: Op.CGROUP_JOIN, flags, ints: [...o.fds], strs: [...o.paths], what });
+
+/** STDIO_CHOWN: fds 0, 1, 2 that uid does not own get uid as owner (the group stays: devpts' `gid=5`), as runc's fixStdioPermissions; /dev/null, regular files and directories are left alone; EINVAL, EPERM, EROFS are not errors */
+export const stdioChown = (o: { uid: number }, what: string, flags = 0): PlanOp => ({ op: Op.STDIO_CHOWN, flags, ints: [o.uid], what });
+
+/** UMOUNT: umount2(path, flags) (plain path); with cover, EINVAL or EPERM: mount an empty tmpfs on path instead */
+export const umount = (o: { flags: number; cover: number; path: string }, what: string, flags = 0): PlanOp => ({ op: Op.UMOUNT, flags, ints: [o.flags, o.cover], strs: [o.path], what });
+
+/** OPEN_TREE: open_tree(path, OPEN_TREE_CLONE [+AT_RECURSIVE]): a detached clone of a bind source, kept in slot (0-255) */
+export const openTree = (o: { slot: number; recursive: number; path: string }, what: string, flags = 0): PlanOp => ({ op: Op.OPEN_TREE, flags, ints: [o.slot, o.recursive], strs: [o.path], what });
+
+/** BIND_TREE: move_mount the clone in slot onto the rootfs path target (mkkind as MOUNT), close it */
+export const bindTree = (o: { slot: number; mkkind: number; mode: number; target: string }, what: string, flags = 0): PlanOp => ({ op: Op.BIND_TREE, flags, ints: [o.slot, o.mkkind, o.mode], strs: [o.target], what });

@@ -64,6 +64,43 @@ t.test('mount targets, mkdir -p, devices and readonly paths through symlinks sta
   t.match(out, /rolink-refused/, 'the readonly path behind the symlink is read-only in the container');
 });
 
+t.test('a mount destination that is a dangling symlink: its target is made in the rootfs and mounted', async (t) => {
+  const outside = victim(t, 'dangling');
+  const srcFile = join(context(t).dir, 'localtime-src');
+  const srcDir = join(context(t).dir, 'dir-src');
+  writeFileSync(srcFile, 'zone-data\n');
+  mkdirSync(srcDir, { recursive: true });
+  writeFileSync(join(srcDir, 'inside'), 'dir-data\n');
+  const links: Array<[string, string, 'file' | 'dir', string]> = [
+    // [link in the image, its target, source kind, where the target lands in the rootfs]
+    ['/etc/not-existing', '../foo/bar/not/here', 'file', 'foo/bar/not/here'],
+    ['/etc/abs-link', '/abs/missing/file', 'file', 'abs/missing/file'],
+    ['/etc/chain1', 'chain2', 'file', 'chain/end'],
+    ['/etc/chain2', '/chain/end', 'file', 'chain/end'],
+    ['/etc/climb', climb + outside.slice(1) + '/escaped', 'file', outside.slice(1) + '/escaped'],
+    ['/etc/dirlink', '../missing/dir/path', 'dir', 'missing/dir/path'],
+    ['/etc/dirclimb', '../../../../x', 'dir', 'x'],
+  ];
+  const b = attackBundle(t, (c) => {
+    c.root.readonly = false;
+    for (const [link, , kind] of links) {
+      if (link === '/etc/chain2') continue; // reached through chain1
+      c.mounts.push({ destination: link, type: 'bind', source: kind === 'file' ? srcFile : srcDir, options: ['rbind', 'ro'] });
+    }
+    c.process.args = ['sh', '-c', links.filter(([l]) => l !== '/etc/chain2').map(([l, , k]) => (k === 'file' ? `cat ${l}` : `cat ${l}/inside`)).join('; ')];
+  });
+  for (const [link, target] of links) symlinkSync(target, join(b.rootfs, link.slice(1)));
+  const { r } = runBundle(t, b);
+  t.equal(r.status, 0, 'the container runs', { detail: describe(r) });
+  t.equal(readOut(r), 'zone-data\n'.repeat(4) + 'dir-data\n'.repeat(2), 'each source is visible through its link in the container');
+  for (const [link, , kind, landed] of links) {
+    const p = join(b.rootfs, landed);
+    t.ok(existsSync(p), `${link}: its target was made in the rootfs (${landed})`);
+    if (kind === 'file' && existsSync(p)) t.equal(readFileSync(p, 'utf8'), '', `${link}: an empty file (the mount is gone with the container)`);
+  }
+  t.strictSame(readdirSync(outside), [], 'a link climbing above the rootfs made nothing on the host');
+});
+
 t.test('with /dev a symlink to a host directory, devices and /dev symlinks land in the rootfs', async (t) => {
   const hostDev = victim(t, 'devdir');
   const b = attackBundle(t, (c) => {

@@ -93,6 +93,38 @@ t.test('ERRNO: errnoRet is what the syscall returns; without errnoRet, EPERM', a
   t.equal(json[4]?.errno, 0, 'other syscalls are allowed');
 });
 
+t.test('the executable is found under any filter that allows execve (no faccessat2, no access checks, no stat)', async (t) => {
+  const deny = (names: string[]) => ({ defaultAction: ALLOW, syscalls: [{ names, action: 'SCMP_ACT_ERRNO' }] });
+  const filters: Array<[string, string[]]> = [
+    ['faccessat2', ['faccessat2']],
+    ['faccessat2, faccessat, access', ['faccessat2', 'faccessat', 'access']],
+    ['every access check and stat', ['faccessat2', 'faccessat', 'access', 'stat', 'lstat', 'newfstatat', 'statx', 'fstat']],
+  ];
+  for (const [what, names] of filters) {
+    for (const nnp of [false, true]) {
+      for (const [how, arg0] of [['absolute', '/bin/sh'], ['PATH', 'sh']] as const) {
+        const b = attackBundle(t, (c) => {
+          c.process.args = [arg0, '-c', 'echo ran'];
+          c.process.noNewPrivileges = nnp;
+          c.process.user = { uid: 1000, gid: 1000 };
+          c.linux.seccomp = deny(names);
+        });
+        const { r } = runBundle(t, b);
+        t.equal(r.status, 0, `without ${what}, noNewPrivileges ${nnp}, ${how} "${arg0}": runs`, { detail: describe(r) });
+        t.equal(readOut(r), 'ran\n', 'the process ran');
+      }
+    }
+  }
+  // what the exec decides is still reported: a missing executable under the strictest filter
+  const b = attackBundle(t, (c) => {
+    c.process.args = ['no-such-program'];
+    c.linux.seccomp = deny(filters[2]![1]);
+  });
+  const { r } = runBundle(t, b);
+  t.not(r.status, 0, 'a missing executable fails');
+  t.match(r.stderr, /no-such-program.*no such file or directory/, 'with ENOENT', { detail: describe(r) });
+});
+
 t.test('KILL_PROCESS kills the whole process, KILL_THREAD and KILL only the calling thread', async (t) => {
   const rule = (action: string) => ({ defaultAction: ALLOW, syscalls: [{ names: ['getpriority'], action }] });
   const p = withSeccomp(t, rule('SCMP_ACT_KILL_PROCESS'), ['thread-sys getpriority 0 0']);
