@@ -97,7 +97,7 @@ t.test('the runc attack: a host directory descriptor in the init and cwd through
   t.equal(rt(t, ['run', '-d', '--bundle', b2.dir, id2]).status, 0, 'a running container');
   const x = withHostDirFd(t, ['exec', '--preserve-fds', '1', '--cwd', '/proc/self/fd/3', id2, '/attack', 'fds']);
   t.not(x.status, 0, 'exec --cwd /proc/self/fd/3 is refused', { stdout: x.stdout, stderr: x.stderr });
-  t.match(String(x.stderr), /^tsrun: exec \S+: change to the working directory "\/proc\/self\/fd\/3": \/proc\/self\/fd\/3 is outside the container's root\n$/, 'one line saying why');
+  t.match(String(x.stderr), /^tsrun: exec \S+: exec failed: change to the working directory "\/proc\/self\/fd\/3": \/proc\/self\/fd\/3 is outside the container's root\n$/, 'one line saying why');
   t.notMatch(String(x.stdout), /"cwd"/, 'the process never ran');
   // the same exec without the cwd trick: the descriptor is inherited (asked for), cwd stays inside
   const ok = withHostDirFd(t, ['exec', '--preserve-fds', '1', id2, '/attack', 'fds']);
