@@ -81,6 +81,10 @@ runc-compat: build rootfs runc-compat-deps
 	bash test/run.sh test/runc-compat; status=$$?; \
 	  bash scripts/runc-compat-doc.sh build/runc-compat docs/runc-compat.md; exit $$status
 
+# The tests that need no kernel, no root and no built executable (test/unit.list), in seconds.
+test-unit: npm-deps $(VALIDATORS) $(GENERATED_OPS)
+	bash test/run.sh $$(grep -v '^#' test/unit.list)
+
 # The robustness campaigns, longer (test/robustness/): 20,000 fuzz cases with a fresh seed, more rounds.
 soak: build rootfs
 	FUZZ_CASES=20000 FUZZ_SEED=$${FUZZ_SEED:-random} FAULT_ROUNDS=10 RACE_ROUNDS=50 TEST_TIMEOUT=86400 bash test/run.sh test/robustness

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
 import { runHook } from './hooks.js';
+import { requireStatus } from './lifecycle.js';
 import { withLock } from './lock.js';
 import type { ContainerRecord } from './record.js';
 import { currentStatus, isAlive, specState } from './status.js';
@@ -55,12 +56,7 @@ async function deleteLocked(ctx: Ctx, store: Store, id: string, o: DeleteOptions
     throw new TsrunError(`container ${id} does not exist`);
   }
   fault('delete:lock');
-  const status = currentStatus(r);
-  // runtime.md: deleting a container that is not stopped (created included, unlike runc and
-  // crun) must fail without effect; --force kills it first.
-  if (status !== 'stopped' && !o.force) {
-    throw new TsrunError(`cannot delete container ${id} that is not stopped: ${status}`);
-  }
+  if (!o.force) requireStatus('delete', currentStatus(r), id);
   await destroy(ctx, store, r);
 }
 

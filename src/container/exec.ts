@@ -13,6 +13,7 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.j
 import { openEntry, type CgroupHandle } from '../cgroups/index.js';
 import { parseSubCgroups, subCgroup } from '../cgroups/sub.js';
 import { callerRlimits } from './caller-limits.js';
+import { requireExecutable } from './lifecycle.js';
 import { connectConsoleSocket, connectSeccompAgent } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
 import { pidInInit } from '../shim/plan.js';
@@ -49,8 +50,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
   const store = new Store(ctx.root);
   const r = store.load(o.id);
   const status = currentStatus(r);
-  if (status === 'stopped') throw new TsrunError('cannot exec in a stopped container');
-  if (status === 'paused' && !o.ignorePaused) throw new TsrunError('cannot exec in a paused container (use --ignore-paused to override)');
+  requireExecutable(status, o.ignorePaused);
   const warn = (m: string) => ctx.log.warn(`exec ${o.id}: ${m}`);
   const proc = withGrantableCaps(withHome(execProcess(r.process, o, warn), r.rootfs), r.namespaces, warn);
   if (proc.terminal && o.detach && o.consoleSocket === undefined) {
@@ -120,6 +120,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
     let master: number | undefined;
     if (pair) {
       master = native.recvFd(pair[0]);
+      native.clearOnlcr(master);
       native.close(pair[0]);
       pair = undefined;
     }

@@ -2,6 +2,7 @@
 // a signal to the init, or with --all to every process of the container's cgroup.
 import { TsrunError } from '../errors.js';
 import type { ContainerRecord } from './record.js';
+import { requireStatus } from './lifecycle.js';
 import { currentStatusAsync } from './status.js';
 
 // Linux x86-64/arm64 numbering.
@@ -50,14 +51,13 @@ export function signalPid(pid: number, sig: number): void {
 export async function killContainer(r: ContainerRecord, sig: number, all = false): Promise<void> {
   // Not stopped: the pid is alive and still the init that started at r.pidStartTime.
   const status = await currentStatusAsync(r);
-  const stopped = status === 'stopped';
-  if (stopped && all) {
+  requireStatus(all ? 'kill --all' : 'kill', status);
+  if (status === 'stopped') {
     // runc: --all of a stopped container succeeds; processes its init left in the cgroup (a
     // container sharing another's pid namespace) are still signalled.
     if (r.cgroup && (await cgroupHasProcesses(r.cgroup))) await signalCgroup(r.cgroup, sig);
     return;
   }
-  if (stopped) throw new TsrunError('container not running');
   if (all && r.cgroup) {
     await signalCgroup(r.cgroup, sig);
     return;

@@ -33,7 +33,10 @@ export async function run(ctx: Ctx, o: RunOptions): Promise<number> {
   }
   let master: number | undefined;
   if (pair) {
-    if (record.process?.terminal) master = native.recvFd(pair[0]);
+    if (record.process?.terminal) {
+      master = native.recvFd(pair[0]);
+      native.clearOnlcr(master);
+    }
     native.close(pair[0]);
   }
   // Forward signals from now on: start returns only once the process runs, and a signal in

@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
 import { runHooks } from './hooks.js';
+import { requireStatus } from './lifecycle.js';
 import { withLock } from './lock.js';
 import type { ContainerRecord } from './record.js';
 import { currentStatus, isAlive, specState } from './status.js';
@@ -18,11 +19,7 @@ export async function start(ctx: Ctx, id: string): Promise<void> {
   const record = await withLock(ctx.root, id, async () => {
     fault('start:lock');
     const r = store.load(id);
-    const status = currentStatus(r);
-    if (status !== 'created') {
-      if (status === 'stopped') throw new TsrunError('cannot start a container that has stopped');
-      throw new TsrunError(`cannot start an already ${status} container`);
-    }
+    requireStatus('start', currentStatus(r));
     await markStarted(ctx, store, r);
     return r;
   });

@@ -30,6 +30,8 @@ export interface Native {
   sendFd(sock: number, fd: number): void;
   /** Receives one fd (O_CLOEXEC) over a unix socket. */
   recvFd(sock: number): number;
+  /** A pty master received for a foreground process: clears ONLCR, so "\n" is not turned into "\r\n" (runc's recvtty). */
+  clearOnlcr(fd: number): void;
   pipe2(flags: number): [number, number];
   socketpair(domain: number, type: number, protocol: number): [number, number];
   /** Returns null with WNOHANG when no child changed state. */
@@ -58,6 +60,8 @@ export const O_CLOEXEC = 0o2000000;
 export const O_NONBLOCK = 0o4000;
 export const WNOHANG = 1;
 export const POLLIN = 1;
+const ONLCR = 0o4;
+const TCSANOW = 0;
 export const WALL = 0x40000000;
 export const PR_SET_CHILD_SUBREAPER = 36;
 export const AF_UNIX = 1;
@@ -127,6 +131,8 @@ async function load(): Promise<Native> {
   const cSocketpair = libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *sv)');
   const cWaitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
   const cClose = libc.func('int close(int fd)');
+  const cTcgetattr = libc.func('int tcgetattr(int fd, void *termios)');
+  const cTcsetattr = libc.func('int tcsetattr(int fd, int action, void *termios)');
   const cPoll = libc.func('int poll(_Inout_ int16_t *fds, unsigned long nfds, int timeout)');
   const cKill = libc.func('int kill(int pid, int sig)');
   const cPrctl = libc.func(
@@ -183,6 +189,13 @@ async function load(): Promise<Native> {
       const fds = new Int32Array(2);
       check('socketpair', cSocketpair(domain, type, protocol, fds) as number);
       return [fds[0]!, fds[1]!];
+    },
+    clearOnlcr(fd) {
+      // struct termios: c_iflag, c_oflag, ... (60 bytes on Linux); ONLCR is bit 2 of c_oflag.
+      const t = Buffer.alloc(64);
+      check('tcgetattr', cTcgetattr(fd, t) as number);
+      t.writeUInt32LE(t.readUInt32LE(4) & ~ONLCR, 4);
+      check('tcsetattr', cTcsetattr(fd, TCSANOW, t) as number);
     },
     pollIn(fd, timeoutMs) {
       // struct pollfd { int fd; short events; short revents; } as four int16s (little endian x86-64/arm64).

@@ -314,6 +314,9 @@ t.test('namespaces: paths must name a namespace of the right type', async (t) =>
   bad(t, withPath('ipc', dir), '/linux/namespaces/4/path', `${dir} is not a namespace file (not an nsfs file nor a /proc/<pid>/ns link)`);
 });
 
+/** Tests that make a network namespace (unshare --net) need root; the rest of this file does not. */
+const asRoot = process.getuid?.() !== 0 ? 'makes a network namespace: needs root' : false;
+
 /** A network namespace kept by a bind mount on a file (as `ip netns add` does); unmounted at teardown. */
 function persistentNetns(t: Test): string {
   const dir = tempDir(t);
@@ -327,7 +330,7 @@ function persistentNetns(t: Test): string {
   return file;
 }
 
-t.test('namespaces: a bind-mounted nsfs file (like /run/netns/x)', async (t) => {
+t.test('namespaces: a bind-mounted nsfs file (like /run/netns/x)', { skip: asRoot }, async (t) => {
   const file = persistentNetns(t);
   const s = base();
   s.linux.namespaces[1] = { type: 'network', path: file };
@@ -430,7 +433,7 @@ t.test('resources: cross-field rules', async (t) => {
   bad(t, s, '/linux/resources/cpu/cpus', '"all" is not a list such as 0-3,7');
 });
 
-t.test('sysctl: only namespaced keys, with their namespace (runc rules)', async (t) => {
+t.test('sysctl: only namespaced keys, with their namespace (runc rules)', { skip: asRoot }, async (t) => {
   const ok = base();
   ok.linux.sysctl = {
     'kernel.shmmax': '1',

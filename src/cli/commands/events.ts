@@ -4,6 +4,7 @@ import { out } from '../output.js';
 import type { ParsedArgs } from '../table.js';
 import { oomEvents, stats, statsToJSON } from '../../cgroups/index.js';
 import { currentStatus } from '../../container/status.js';
+import { accepts, requireStatus } from '../../container/lifecycle.js';
 import { Store } from '../../container/store.js';
 
 const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -44,8 +45,9 @@ export default async function events(ctx: Ctx, args: ParsedArgs): Promise<number
       if (once) throw new TsrunError(`container ${id} does not exist`);
       return 0;
     }
-    if (currentStatus(r) === 'stopped') {
-      if (once) throw new TsrunError('container not running');
+    const status = currentStatus(r);
+    if (!accepts('events', status)) {
+      if (once) requireStatus('events', status);
       return 0;
     }
     if (r.cgroup && !once) {

@@ -4,11 +4,8 @@ import type { Ctx } from '../context.js';
 import type { ParsedArgs } from '../table.js';
 import type { Resources } from '../../spec/types.js';
 import { dropNullMembers } from '../../spec/json-null.js';
-import { applyResources, checkResourcesForMode, detectMode } from '../../cgroups/index.js';
 import { resourcesFromUpdateFlags } from '../../cgroups/update-flags.js';
-import { withLock } from '../../container/lock.js';
-import { currentStatus } from '../../container/status.js';
-import { Store } from '../../container/store.js';
+import { update } from '../../container/update.js';
 
 function readResources(file: string): Resources {
   let text: string;
@@ -26,7 +23,7 @@ function readResources(file: string): Resources {
   }
 }
 
-export default async function update(ctx: Ctx, args: ParsedArgs): Promise<number> {
+export default async function updateCommand(ctx: Ctx, args: ParsedArgs): Promise<number> {
   const id = args._[0]!;
   const { resources: file, ...rest } = args.flags;
   let resources: Resources;
@@ -38,17 +35,6 @@ export default async function update(ctx: Ctx, args: ParsedArgs): Promise<number
     for (const [k, v] of Object.entries(rest)) if (typeof v === 'string') given[k] = v;
     resources = resourcesFromUpdateFlags(given);
   }
-  const store = new Store(ctx.root);
-  store.load(id); // a missing container is an error before any lock file is made
-  await withLock(ctx.root, id, async () => {
-    const r = store.load(id);
-    if (currentStatus(r) === 'stopped') throw new TsrunError('container not running');
-    if (!r.cgroup) throw new TsrunError('container has no cgroup');
-    // Like runc, update leaves the device rules alone: the container keeps its own list (the
-    // config's rules plus the devices every container needs), never the file's bare rules.
-    const { devices: _ignored, ...rest } = resources;
-    checkResourcesForMode(rest, r.cgroup.mode ?? detectMode());
-    await applyResources(r.cgroup, rest);
-  });
+  await update(ctx, id, resources);
   return 0;
 }
