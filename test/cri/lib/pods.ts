@@ -29,7 +29,8 @@ export function podConfig(lane: Lane, handler: string, name: string, o: PodOptio
     logDir,
     config: {
       metadata: { name, uid, namespace: 'tsrun-cri', attempt: 0 },
-      hostname: o.hostname ?? name,
+      // kubelet sends no hostname for a host-network pod (it has the host's UTS namespace).
+      hostname: o.hostname ?? (o.security?.namespace_options?.network === 'NODE' ? '' : name),
       log_directory: logDir,
       dns_config: { servers: ['127.0.0.53'], searches: ['tsrun.test'], options: [] },
       labels: { 'io.kubernetes.pod.name': name, handler },
