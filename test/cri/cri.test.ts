@@ -395,8 +395,6 @@ function readlinkNs(p: string): string {
 
 // --- bad things: a CRI error naming the cause, never a hang ------------------------
 t.test('CRI errors: an unknown handler, a handler whose binary is missing', async (tt) => {
-  const h = { rts: [], t: tt } as unknown as Ctx;
-  void h;
   for (const [handler, re] of [
     ['nonesuch', /no runtime for "nonesuch" is configured/],
     ['missing', /no-such-runtime/],
