@@ -2,9 +2,9 @@
 // with handler `runc`, then with `tsrun`, on the same lane. Measures the time from the
 // first RunPodSandbox until every container is CONTAINER_RUNNING, the peak of the host's
 // memory in use above what it was before (MemTotal - MemAvailable; other work on the host
-// adds noise), and the peak of the summed RSS of the runtime's own processes (the
-// runtime's create/start/state/init processes, not the shims or the containers; RSS
-// counts shared pages once per process, so it overstates what they use together).
+// adds noise), and the peak of the summed PSS of the runtime's own processes (the
+// runtime's create/start/state/init processes, not the shims or the containers; PSS
+// shares the pages several processes map among them).
 // Prints one "# RESULT cri-burst ..." line per handler and a comparison line.
 import t from 'tap';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
@@ -38,10 +38,10 @@ function memInUse(): number {
 }
 
 /**
- * Summed RSS of the processes running the runtime's binary or its support files
+ * Summed PSS (proportional set size) of the processes running the runtime's binary or its support files
  * (runc runs its init from a memfd copy; tsrun's init is build/lib/tsrun/tsrun-init).
  */
-function runtimeRss(path: string, name: string): number {
+function runtimePss(path: string, name: string): number {
   const support = join(dirname(path), 'lib', name) + '/';
   let sum = 0;
   for (const e of readdirSync('/proc')) {
@@ -54,8 +54,8 @@ function runtimeRss(path: string, name: string): number {
     }
     if (exe !== path && !exe.startsWith(`/memfd:${name}`) && !exe.startsWith(support)) continue;
     try {
-      const rss = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${e}/status`, 'utf8'))?.[1] ?? 0);
-      sum += rss * 1024;
+      const pss = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${e}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      sum += pss * 1024;
     } catch {
       // gone
     }
@@ -67,7 +67,7 @@ interface Result {
   handler: string;
   ms: number;
   memPeak: number;
-  rssPeak: number;
+  pssPeak: number;
   removeMs: number;
 }
 const results: Result[] = [];
@@ -86,10 +86,10 @@ for (const rt of lane.rts) {
     await new Promise((r) => setTimeout(r, 1000));
     const base = memInUse();
     let memPeak = 0;
-    let rssPeak = 0;
+    let pssPeak = 0;
     const sampler = setInterval(() => {
       memPeak = Math.max(memPeak, memInUse() - base);
-      rssPeak = Math.max(rssPeak, runtimeRss(rt.path, rt.name));
+      pssPeak = Math.max(pssPeak, runtimePss(rt.path, rt.name));
     }, 50);
     const t0 = Date.now();
     const outcomes = await Promise.allSettled(
@@ -119,9 +119,9 @@ for (const rt of lane.rts) {
     const left = (await lane.cri.call('ListPodSandbox', {})).items as unknown[];
     tt.equal(left.length, 0, 'all pods removed');
     if (failed.length === 0) {
-      results.push({ handler, ms, memPeak, rssPeak, removeMs });
+      results.push({ handler, ms, memPeak, pssPeak, removeMs });
       console.log(
-        `# RESULT cri-burst handler=${handler} pods=${PODS} all-running=${ms}ms stop+remove=${removeMs}ms host-mem-peak=+${MiB(memPeak)}MiB runtime-rss-peak=${MiB(rssPeak)}MiB`,
+        `# RESULT cri-burst handler=${handler} pods=${PODS} all-running=${ms}ms stop+remove=${removeMs}ms host-mem-peak=+${MiB(memPeak)}MiB runtime-pss-peak=${MiB(pssPeak)}MiB`,
       );
     }
   });
@@ -136,7 +136,7 @@ t.test('CRI burst: tsrun against runc', async (tt) => {
   }
   console.log(
     `# RESULT cri-burst ${PODS} pods, 2 cores: all running tsrun ${s.ms} ms / runc ${r.ms} ms (x${(s.ms / r.ms).toFixed(2)}); ` +
-      `host memory peak +${MiB(s.memPeak)} / +${MiB(r.memPeak)} MiB; runtime processes' RSS peak ${MiB(s.rssPeak)} / ${MiB(r.rssPeak)} MiB; ` +
+      `host memory peak +${MiB(s.memPeak)} / +${MiB(r.memPeak)} MiB; runtime processes' PSS peak ${MiB(s.pssPeak)} / ${MiB(r.pssPeak)} MiB; ` +
       `stop+remove ${s.removeMs} / ${r.removeMs} ms`,
   );
   tt.pass('compared');
