@@ -12,6 +12,7 @@ import { prepareImages, startLane, RUNTIME_ROOT, type Lane } from './lib/lane.js
 import { containerConfig, criError, ns, podConfig, waitContainer, type ContainerOptions, type Pod, type PodOptions } from './lib/pods.js';
 import type { Msg } from './lib/cri.js';
 import { serveOciArchive } from './lib/registry.js';
+import { stream } from './lib/stream.js';
 
 if (process.getuid?.() !== 0) {
   t.plan(0, 'the CRI lane runs containerd and containers: it needs root');
@@ -212,6 +213,36 @@ scenario('ExecSync: output, stderr and exit code; a container that exits by itse
   const st = await waitContainer(lane, short, 'CONTAINER_EXITED', 10_000);
   c.t.equal(st.exit_code, 9, 'a container exiting on its own: exit code 9');
   c.t.equal(st.reason, 'Error', 'reason Error');
+});
+
+// --- Exec and Attach through the streaming server ----------------------------------
+scenario('Exec and Attach through the streaming server (WebSocket, v4.channel.k8s.io)', async (c) => {
+  const pod = await runPod(c, 'stream');
+  const id = await startContainer(pod, 'app', { script: 'while read l; do echo "echo:$l"; done', stdin: true });
+  await waitContainer(lane, id, 'CONTAINER_RUNNING', 5000);
+  const ex = await lane.cri.call('Exec', { container_id: id, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 6'], stdout: true, stderr: true });
+  c.t.match(ex.url, /^http:\/\/127\.0\.0\.1:\d+\/exec\//, 'Exec returns a URL of the streaming server');
+  const r = await stream(ex.url);
+  c.t.equal(r.stdout, 'out\n', 'exec: stdout on channel 1');
+  c.t.equal(r.stderr, 'err\n', 'exec: stderr on channel 2');
+  c.t.equal(r.exitCode, 6, 'exec: exit code 6 in the status', { status: r.status });
+
+  const inEx = await lane.cri.call('Exec', { container_id: id, cmd: ['sh', '-c', 'read x; echo "read:$x"'], stdin: true, stdout: true, stderr: true });
+  const ri = await stream(inEx.url, { input: ['from-stdin\n'] });
+  c.t.equal(ri.stdout, 'read:from-stdin\n', 'exec: stdin reaches the process');
+  c.t.equal(ri.exitCode, 0, 'exec: Success');
+
+  const tty = await lane.cri.call('Exec', { container_id: id, cmd: ['sh', '-c', 'tty; [ -t 0 ] && echo stdin-is-a-tty'], stdin: true, stdout: true, tty: true });
+  const rt = await stream(tty.url, { until: /stdin-is-a-tty/ });
+  c.t.match(rt.stdout, /\/dev\/pts\/\d+/, 'exec with tty: a pty', { got: rt });
+  c.t.match(rt.stdout, /stdin-is-a-tty/, 'exec with tty: stdin is the terminal');
+
+  const at = await lane.cri.call('Attach', { container_id: id, stdin: true, stdout: true, stderr: true });
+  c.t.match(at.url, /\/attach\//, 'Attach returns a URL of the streaming server');
+  const ra = await stream(at.url, { input: ['hello\n', 'world\n'], until: /echo:world/ });
+  c.t.match(ra.stdout, /echo:hello\necho:world/, 'attach: stdin to the container\'s process, its stdout back', { got: ra });
+  const log = readFileSync(join(pod.logDir, 'app', '0.log'), 'utf8');
+  c.t.match(log, /stdout F echo:hello$/m, 'what it printed is in its log too');
 });
 
 // --- logs -------------------------------------------------------------------

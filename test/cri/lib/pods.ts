@@ -56,6 +56,9 @@ export interface ContainerOptions {
   logPath?: string;
   attempt?: number;
   envs?: { key: string; value: string }[];
+  /** Keep the container's stdin open (for Attach). */
+  stdin?: boolean;
+  tty?: boolean;
 }
 
 export function containerConfig(lane: Lane, name: string, o: ContainerOptions = {}): Msg {
@@ -68,6 +71,8 @@ export function containerConfig(lane: Lane, name: string, o: ContainerOptions = 
     log_path: o.logPath ?? `${name}/${o.attempt ?? 0}.log`,
     linux: { resources: o.resources ?? {}, security_context: o.security ?? {} },
     labels: { 'io.kubernetes.container.name': name },
+    stdin: o.stdin ?? false,
+    tty: o.tty ?? false,
   };
 }
 
