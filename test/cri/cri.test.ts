@@ -3,7 +3,8 @@
 // once with handler `runc` (the control, first) and once with handler `tsrun`.
 // A failure of tsrun's run says whether runc passed the same scenario.
 import t, { type Test } from 'tap';
-import { existsSync, readFileSync, readlinkSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
+import { cmd } from '../engines/lib/cmd.js';
 import { join } from 'node:path';
 import { Controls } from '../engines/lib/check.js';
 import { assertNoLeaks } from '../engines/lib/leaks.js';
@@ -33,6 +34,19 @@ t.teardown(async () => {
 
 const controls = new Controls();
 
+/**
+ * Scenarios that fail with a handler for a known reason being fixed elsewhere: the
+ * failure (an error matching `match`) is reported as a TODO, any other failure fails.
+ */
+const EXPECTED_FAILURES: { title: string; handler: string; match: RegExp; reason: string }[] = [
+  {
+    title: 'mount propagation: host-to-container (rslave) and bidirectional (rshared) volumes',
+    handler: 'tsrun',
+    match: /\/linux\/rootfsPropagation: must be one of .*got "r(slave|shared)"/,
+    reason: 'tsrun\'s schema refuses rootfsPropagation "rslave"/"rshared", which containerd sets for such volumes (fix in flight in src/spec)',
+  },
+];
+
 interface Ctx {
   t: Test;
   rt: Runtime;
@@ -57,10 +71,14 @@ function scenario(title: string, body: (c: Ctx) => Promise<void>): void {
           await lane.cri.call('RemovePodSandbox', { pod_sandbox_id: p.id }).catch(() => {});
         }
       });
+      const expected = EXPECTED_FAILURES.find((x) => x.title === title && x.handler === rt.name);
       try {
         await body(c);
+        if (expected) tt.pass(`the expected failure (${expected.reason}) did not happen: remove it from EXPECTED_FAILURES`);
       } catch (e) {
-        tt.fail(`${(e as Error).message}`, c.diag());
+        const msg = (e as Error).message;
+        if (expected && expected.match.test(msg)) tt.fail(msg, { todo: `expected failure: ${expected.reason}` });
+        else tt.fail(msg, c.diag());
       }
       controls.record(title, rt, tt);
     });
@@ -423,6 +441,69 @@ function readlinkNs(p: string): string {
     return `(${(e as Error).message})`;
   }
 }
+
+// --- what kubelet puts into every container: mounts, DNS, hostname, env, devices --------
+scenario('kubelet\'s mounts (/etc/hosts, termination log, volumes read-only), DNS, hostname, env, working dir, devices', async (c) => {
+  const pod = await runPod(c, 'mounts', { hostname: 'mounts-host' });
+  const vol = mkdtempSync(join(lane.dir, 'vol-'));
+  writeFileSync(join(vol, 'data.txt'), 'volume data\n');
+  const hosts = join(vol, 'etc-hosts');
+  writeFileSync(hosts, '127.0.0.1\tlocalhost\n10.1.2.3\tmounts-host\n');
+  const term = join(vol, 'termination-log');
+  writeFileSync(term, '');
+  const id = await startContainer(pod, 'app', {
+    script: `echo bye > /dev/termination-log; ${LOOP}`,
+    envs: [{ key: 'POD_ENV', value: 'from CRI' }],
+    workingDir: '/tmp',
+    mounts: [
+      { container_path: '/etc/hosts', host_path: hosts },
+      { container_path: '/dev/termination-log', host_path: term },
+      { container_path: '/data', host_path: vol, readonly: true },
+    ],
+    devices: [{ container_path: '/dev/cri-null', host_path: '/dev/null', permissions: 'rwm' }],
+  });
+  await waitContainer(lane, id, 'CONTAINER_RUNNING', 5000);
+  const r = await sh(id, 'cat /etc/hosts; echo hostname=$(hostname); cat /etc/resolv.conf; echo env=$POD_ENV; echo pwd=$(pwd); cat /data/data.txt; touch /data/x; echo w=$?; echo dev > /dev/cri-null && echo dev-ok; ls -l /dev/cri-null');
+  c.t.match(r.stdout, /10\.1\.2\.3\tmounts-host/, '/etc/hosts is the file kubelet gave');
+  c.t.match(r.stdout, /^hostname=mounts-host$/m, 'the pod\'s hostname');
+  c.t.match(r.stdout, /^nameserver 127\.0\.0\.53$/m, '/etc/resolv.conf from the pod\'s dns_config: nameserver');
+  c.t.match(r.stdout, /^search tsrun\.test$/m, '... and search');
+  c.t.match(r.stdout, /^env=from CRI$/m, 'the environment');
+  c.t.match(r.stdout, /^pwd=\/tmp$/m, 'the working dir');
+  c.t.match(r.stdout, /^volume data$/m, 'the volume is mounted');
+  c.t.match(r.stdout, /^w=[1-9]/m, 'a read-only volume refuses writes');
+  c.t.match(r.stdout, /^dev-ok$/m, 'the device is there and writable');
+  c.t.match(r.stdout, /^c\S+\s+\d+\s+\S+\s+\S+\s+1,\s+3 /m, 'it is /dev/null\'s device (1, 3)', { out: r.stdout });
+  c.t.equal(readFileSync(term, 'utf8'), 'bye\n', 'the termination log reaches the host file');
+});
+
+scenario('mount propagation: host-to-container (rslave) and bidirectional (rshared) volumes', async (c) => {
+  // containerd wants the host side of such a volume on a shared mount: a bind mount of its own.
+  const shared = mkdtempSync(join(lane.dir, 'prop-'));
+  for (const args of [['--bind', shared, shared], ['--make-rshared', shared]]) {
+    const m = await cmd(['mount', ...args]);
+    if (m.code !== 0) throw new Error(`mount ${args.join(' ')}: ${m.stderr}`);
+  }
+  const pod = await runPod(c, 'prop', { security: { privileged: true } });
+  const h2c = await startContainer(pod, 'h2c', { script: LOOP, mounts: [{ container_path: '/h2c', host_path: shared, propagation: 'PROPAGATION_HOST_TO_CONTAINER' }] });
+  const bidi = await startContainer(pod, 'bidi', {
+    script: LOOP,
+    security: { privileged: true },
+    mounts: [{ container_path: '/bidi', host_path: shared, propagation: 'PROPAGATION_BIDIRECTIONAL' }],
+  });
+  await waitContainer(lane, h2c, 'CONTAINER_RUNNING', 5000);
+  await waitContainer(lane, bidi, 'CONTAINER_RUNNING', 5000);
+  const sub = join(shared, 'from-host');
+  mkdirSync(sub);
+  const m = await cmd(['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tsrun-cri-prop', sub]);
+  c.t.equal(m.code, 0, 'a mount made on the host under the volume');
+  const seen = await sh(h2c, 'grep -c " /h2c/from-host " /proc/self/mountinfo');
+  c.t.equal(seen.stdout.trim(), '1', 'host-to-container: the host\'s new mount appears inside');
+  const inner = await sh(bidi, 'mkdir -p /bidi/from-ctr && mount -t tmpfs -o size=1m tsrun-cri-bidi /bidi/from-ctr && echo mounted');
+  c.t.match(inner.stdout, /mounted/, 'bidirectional: the privileged container mounts under its volume', { err: inner.stderr });
+  const onHost = readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${join(shared, 'from-ctr')} `);
+  c.t.ok(onHost, 'bidirectional: the container\'s mount appears on the host');
+});
 
 // --- bad things: a CRI error naming the cause, never a hang ------------------------
 t.test('CRI errors: an unknown handler, a handler whose binary is missing', async (tt) => {

@@ -59,6 +59,9 @@ export interface ContainerOptions {
   /** Keep the container's stdin open (for Attach). */
   stdin?: boolean;
   tty?: boolean;
+  workingDir?: string;
+  mounts?: Msg[];
+  devices?: Msg[];
 }
 
 export function containerConfig(lane: Lane, name: string, o: ContainerOptions = {}): Msg {
@@ -71,6 +74,9 @@ export function containerConfig(lane: Lane, name: string, o: ContainerOptions = 
     log_path: o.logPath ?? `${name}/${o.attempt ?? 0}.log`,
     linux: { resources: o.resources ?? {}, security_context: o.security ?? {} },
     labels: { 'io.kubernetes.container.name': name },
+    working_dir: o.workingDir ?? '',
+    mounts: o.mounts ?? [],
+    devices: o.devices ?? [],
     stdin: o.stdin ?? false,
     tty: o.tty ?? false,
   };
