@@ -115,6 +115,15 @@ async function execSync(id: string, cmd: string[], timeout = 20): Promise<{ stdo
 const sh = (id: string, script: string) => execSync(id, ['sh', '-c', script]);
 const LOOP = 'while true; do sleep 0.1; done';
 
+t.test('CRI: Version and Status (RuntimeReady, NetworkReady)', async (tt) => {
+  const v = await lane.cri.call('Version', { version: 'v1' });
+  tt.equal(v.runtime_name, 'containerd', 'Version: containerd');
+  tt.equal(v.runtime_api_version, 'v1', 'CRI v1');
+  const st = await lane.cri.call('Status', {});
+  const cond = Object.fromEntries((st.status?.conditions ?? []).map((x: Msg) => [x.type, x.status]));
+  tt.same(cond, { RuntimeReady: true, NetworkReady: true }, 'Status: runtime and network (the lane\'s CNI config) ready', { got: st.status });
+});
+
 // --- pod sandbox --------------------------------------------------------------
 scenario('RunPodSandbox, PodSandboxStatus, StopPodSandbox, RemovePodSandbox', async (c) => {
   const pod = await runPod(c, 'sandbox');
@@ -126,13 +135,20 @@ scenario('RunPodSandbox, PodSandboxStatus, StopPodSandbox, RemovePodSandbox', as
   c.t.equal(st.linux?.namespaces?.options?.network, 'POD', 'its own network namespace');
   const list = (await lane.cri.call('ListPodSandbox', { filter: { id: pod.id } })).items as Msg[];
   c.t.equal(list.length, 1, 'ListPodSandbox finds it');
+  // StopPodSandbox stops the pod's running containers first (kubelet deleting a pod).
+  const app = await startContainer(pod, 'app', { script: `trap 'exit 0' TERM; ${LOOP}` });
+  c.t.equal((await waitContainer(lane, app, 'CONTAINER_RUNNING', 5000)).state, 'CONTAINER_RUNNING', 'a container runs in the pod');
   await lane.cri.call('StopPodSandbox', { pod_sandbox_id: pod.id });
   const st2 = (await lane.cri.call('PodSandboxStatus', { pod_sandbox_id: pod.id })).status;
   c.t.equal(st2.state, 'SANDBOX_NOTREADY', 'after StopPodSandbox: SANDBOX_NOTREADY');
+  c.t.equal((await lane.cri.call('ContainerStatus', { container_id: app })).status.state, 'CONTAINER_EXITED', 'and its container exited');
+  const late = await criError(execSync(app, ['true']));
+  c.t.match(late?.message ?? 'no error', /not running|FAILED_PRECONDITION|UNKNOWN/, 'ExecSync in the stopped container: an error', { got: late?.message });
   await lane.cri.call('RemovePodSandbox', { pod_sandbox_id: pod.id });
   const gone = await criError(lane.cri.call('PodSandboxStatus', { pod_sandbox_id: pod.id }));
   c.t.match(gone?.message ?? 'no error', /NOT_FOUND/, 'after RemovePodSandbox: PodSandboxStatus says NotFound');
   await assertNoLeaks(c.t, pod.id, [RUNTIME_ROOT]);
+  await assertNoLeaks(c.t, app, [RUNTIME_ROOT]);
 });
 
 // --- images and the container lifecycle --------------------------------------
@@ -305,6 +321,11 @@ scenario('ContainerStats, ListContainerStats; UpdateContainerResources seen insi
   c.t.ok(ns(s.memory?.working_set_bytes?.value) > 0n, `memory working set > 0 (${s.memory?.working_set_bytes?.value} bytes)`);
   const list = (await lane.cri.call('ListContainerStats', { filter: { pod_sandbox_id: pod.id } })).stats as Msg[];
   c.t.same(list.map((x) => x.attributes?.id), [id], 'ListContainerStats of the pod: the container');
+  const ps = await criError(lane.cri.call('PodSandboxStats', { pod_sandbox_id: pod.id }).then((r: Msg) => {
+    c.t.equal(r.stats?.attributes?.id, pod.id, 'PodSandboxStats: the pod');
+    c.t.ok(ns(r.stats?.linux?.memory?.working_set_bytes?.value) > 0n, `PodSandboxStats: memory working set > 0 (${r.stats?.linux?.memory?.working_set_bytes?.value})`);
+  }));
+  c.t.equal(ps, undefined, 'PodSandboxStats answers', { got: ps?.message });
   const read = async (f: string) => (await sh(id, `cat ${f}`)).stdout.trim();
   c.t.equal(await read('/sys/fs/cgroup/memory/memory.limit_in_bytes'), String(200 * 1024 * 1024), 'memory limit inside: 200 MiB');
   await lane.cri.call('UpdateContainerResources', {
