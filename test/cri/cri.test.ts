@@ -45,6 +45,12 @@ const EXPECTED_FAILURES: { title: string; handler: string; match: RegExp; reason
     match: /\/linux\/rootfsPropagation: must be one of .*got "r(slave|shared)"/,
     reason: 'tsrun\'s schema refuses rootfsPropagation "rslave"/"rshared", which containerd sets for such volumes (fix in flight in src/spec)',
   },
+  {
+    title: 'shared PID namespace: the processes a container leaves behind die with it',
+    handler: 'tsrun',
+    match: /kill --all failed: .*failed to kill init's children.*container not running/,
+    reason: '`tsrun kill --all ID KILL` of a stopped container exits 1 ("container not running"), the shim logs "failed to kill init\'s children"; here the process left behind was gone within 1 s all the same; fix in flight)',
+  },
 ];
 
 interface Ctx {
@@ -455,6 +461,33 @@ scenario('pod sysctls; host network, PID and IPC namespaces; a PID namespace sha
   c.t.match(ps.stdout, /^sleep 1234 $/m, 'the other container\'s process is visible');
 });
 
+// Without a PID namespace of its own a container's processes do not die with its init:
+// when the init exits, the shim kills the rest of its cgroup (`<runtime> kill --all ID KILL`).
+scenario('shared PID namespace: the processes a container leaves behind die with it', async (c) => {
+  const shared = await runPod(c, 'orphans', { security: { namespace_options: { network: 'POD', pid: 'POD', ipc: 'POD' } } });
+  const watcher = await startContainer(shared, 'watcher', { script: LOOP });
+  await waitContainer(lane, watcher, 'CONTAINER_RUNNING', 5000);
+  const parent = await startContainer(shared, 'parent', { script: 'sleep 4321 & sleep 0.5; exit 0' });
+  const st = await waitContainer(lane, parent, 'CONTAINER_EXITED', 10_000);
+  c.t.equal(st.state, 'CONTAINER_EXITED', 'the container\'s init exited');
+  const alive = async () => (await sh(watcher, 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; done')).stdout.includes('sleep 4321');
+  // The shim kills them before it reports the exit; a second of slack for the polling.
+  const t0 = Date.now();
+  let left = await alive();
+  while (left && Date.now() < t0 + 10_000) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = await alive();
+  }
+  const took = Date.now() - t0;
+  const shimErr = lane.daemon.logLines("failed to kill init's children", 100).filter((l) => l.includes(parent)).join(' | ');
+  if (left || took > 1000) {
+    throw new Error(`the background "sleep 4321" of the exited container ${left ? 'still runs 10 s' : `ran on ${took} ms`} after its init exited (the shim's kill --all): ${shimErr || '(no shim error logged)'}`);
+  }
+  c.t.pass(`its background process was killed with it (${took} ms after the exit was reported)`);
+  if (shimErr) throw new Error(`the shim's kill --all failed: ${shimErr}`);
+  c.t.pass('the shim logged no "failed to kill init\'s children"');
+});
+
 function readlinkNs(p: string): string {
   try {
     return readlinkSync(p);
@@ -547,6 +580,7 @@ scenario('CRI errors: invalid configs, a missing image, a bad entrypoint', async
   const timed = async (what: string, p: Promise<unknown>, re: RegExp) => {
     const t0 = Date.now();
     const e = await criError(p);
+    c.t.comment(`${what} -> ${e?.message ?? 'no error'}`);
     c.t.match(e?.message ?? 'no error', re, `${what}: an error naming the cause`, { got: e?.message });
     c.t.ok(Date.now() - t0 < 30_000, `${what}: answered in ${Date.now() - t0} ms`);
     return e;

@@ -4,7 +4,7 @@
 // containernetworking-plugins (a bridge of its own, host-local IPAM state in the temp dir),
 // and the pause and busybox images imported into the `k8s.io` namespace. stop() removes
 // everything it made: pods, containers, the bridge, netns, mounts, cgroups, the temp dir.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,6 +215,8 @@ state = "${dir}/state"
       await ctr(['task', 'delete', '--force', id]);
     }
     await daemon.stop();
+    // CRI_LANE_LOG=FILE keeps containerd's debug log (the shims' and runtimes' errors).
+    if (process.env.CRI_LANE_LOG) copyFileSync(daemon.logFile, process.env.CRI_LANE_LOG);
     await cmd(['ip', 'link', 'del', bridge]);
     for (const n of netnsNames()) {
       if (netnsBefore.has(n)) continue;
