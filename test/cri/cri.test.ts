@@ -49,7 +49,7 @@ const EXPECTED_FAILURES: { title: string; handler: string; match: RegExp; reason
     title: 'shared PID namespace: the processes a container leaves behind die with it',
     handler: 'tsrun',
     match: /kill --all failed: .*failed to kill init's children.*container not running/,
-    reason: '`tsrun kill --all ID KILL` of a stopped container exits 1 ("container not running"), the shim logs "failed to kill init\'s children"; here the process left behind was gone within 1 s all the same; fix in flight)',
+    reason: '`tsrun kill --all ID KILL` of a stopped container exits 1 ("container not running"), the shim logs "failed to kill init\'s children"; here the process left behind was gone within 1 s all the same; fix in flight',
   },
 ];
 
@@ -568,6 +568,7 @@ t.test('CRI errors: an unknown handler, a handler whose binary is missing', asyn
     const { config } = podConfig(lane, handler, 'bad-handler');
     const t0 = Date.now();
     const e = await criError(lane.cri.call('RunPodSandbox', { config, runtime_handler: handler }, 60_000));
+    tt.comment(`RunPodSandbox with handler ${handler} -> ${e?.message ?? 'no error'}`);
     tt.match(e?.message ?? 'no error', re, `RunPodSandbox with handler ${handler}: an error naming the cause`, { got: e?.message });
     tt.ok(Date.now() - t0 < 30_000, `in ${Date.now() - t0} ms`);
   }
