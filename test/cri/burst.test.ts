@@ -9,7 +9,7 @@
 import t from 'tap';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { prepareImages, startLane, type Lane } from './lib/lane.js';
+import { laneLeftovers, prepareImages, startLane, type Lane } from './lib/lane.js';
 import { containerConfig, podConfig, waitContainer } from './lib/pods.js';
 
 const PODS = Number(process.env.CRI_BURST_PODS ?? 20);
@@ -140,4 +140,10 @@ t.test('CRI burst: tsrun against runc', async (tt) => {
       `stop+remove ${s.removeMs} / ${r.removeMs} ms`,
   );
   tt.pass('compared');
+});
+
+t.test('CRI lane: stopped, nothing left behind', async (tt) => {
+  const notes = await lane.stop();
+  tt.same(notes, [], 'no pod, task or netns was left for the lane to clean up');
+  tt.same(await laneLeftovers(lane), [], 'no temp dir, bridge, cgroup, mount or process of the lane');
 });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Controls } from '../engines/lib/check.js';
 import { assertNoLeaks } from '../engines/lib/leaks.js';
 import type { Runtime } from '../engines/lib/setup.js';
-import { prepareImages, startLane, RUNTIME_ROOT, type Lane } from './lib/lane.js';
+import { laneLeftovers, prepareImages, startLane, RUNTIME_ROOT, type Lane } from './lib/lane.js';
 import { containerConfig, criError, ns, podConfig, waitContainer, type ContainerOptions, type Pod, type PodOptions } from './lib/pods.js';
 import type { Msg } from './lib/cri.js';
 import { serveOciArchive } from './lib/registry.js';
@@ -605,4 +605,10 @@ scenario('CRI errors: invalid configs, a missing image, a bad entrypoint', async
   c.t.same(left.filter((p) => p.metadata?.name === 'badsysctl').map((p) => p.id), [], 'no pod left by the failed RunPodSandbox');
   await lane.cri.call('RemoveContainer', { container_id: bad });
   await assertNoLeaks(c.t, bad, [RUNTIME_ROOT]);
+});
+
+t.test('CRI lane: stopped, nothing left behind', async (tt) => {
+  const notes = await lane.stop();
+  tt.same(notes, [], 'no pod, task or netns was left for the lane to clean up');
+  tt.same(await laneLeftovers(lane), [], 'no temp dir, bridge, cgroup, mount or process of the lane');
 });

@@ -49,6 +49,28 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** What of a stopped lane is still on the host (empty when it cleaned up). */
+export async function laneLeftovers(lane: Pick<Lane, 'dir' | 'bridge' | 'cgroupRoot'>): Promise<string[]> {
+  const left: string[] = [];
+  if (existsSync(lane.dir)) left.push(`temp dir ${lane.dir}`);
+  if ((await cmd(['ip', 'link', 'show', lane.bridge])).code === 0) left.push(`bridge ${lane.bridge}`);
+  left.push(...cgroupDirs(lane.cgroupRoot).map((d) => `cgroup ${d}`));
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    if (line.includes(lane.dir)) left.push(`mount ${line.split(' ')[4]}`);
+  }
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    let c = '';
+    try {
+      c = readFileSync(`/proc/${e}/cmdline`, 'latin1').split('\0').join(' ');
+    } catch {
+      continue;
+    }
+    if (c.includes(lane.dir) && Number(e) !== process.pid) left.push(`process ${e}: ${c.slice(0, 120)}`);
+  }
+  return left;
+}
+
 export interface Lane {
   dir: string;
   sock: string;
@@ -63,6 +85,7 @@ export interface Lane {
   bridge: string;
   subnetPrefix: string;
   ctr(args: string[], timeoutMs?: number): Promise<CmdResult>;
+  /** Stops the lane (once; later calls return the first one's notes): what it had to clean up. */
   stop(): Promise<string[]>;
 }
 
@@ -193,7 +216,9 @@ state = "${dir}/state"
   }
   const cri = new CriClient(sock);
 
-  const stop = async (): Promise<string[]> => {
+  let stopped: Promise<string[]> | undefined;
+  const stop = (): Promise<string[]> => (stopped ??= stopOnce());
+  const stopOnce = async (): Promise<string[]> => {
     const notes: string[] = [];
     // What a failed check left: pods (their containers go with them), then the daemon.
     try {
