@@ -283,6 +283,15 @@ scenario('Exec and Attach through the streaming server (WebSocket, v4.channel.k8
   c.t.match(ra.stdout, /echo:hello\necho:world/, 'attach: stdin to the container\'s process, its stdout back', { got: ra });
   const log = readFileSync(join(pod.logDir, 'app', '0.log'), 'utf8');
   c.t.match(log, /stdout F echo:hello$/m, 'what it printed is in its log too');
+
+  // kubectl run -it: a container on a terminal (the runtime's console socket, through the shim).
+  const tc = await startContainer(pod, 'tty', { script: '[ -t 0 ] && [ -t 1 ] && echo on-a-tty; while read l; do echo "tty-echo:$l"; done', stdin: true, tty: true });
+  await waitContainer(lane, tc, 'CONTAINER_RUNNING', 5000);
+  const ta = await lane.cri.call('Attach', { container_id: tc, stdin: true, stdout: true, tty: true });
+  const rta = await stream(ta.url, { input: ['abc\n'], until: /tty-echo:abc/ });
+  c.t.match(rta.stdout, /tty-echo:abc/, 'attach to a tty container: input and output through its terminal', { got: rta });
+  const tlog = readFileSync(join(pod.logDir, 'tty', '0.log'), 'utf8');
+  c.t.match(tlog, /stdout F on-a-tty\r?$/m, 'its stdin and stdout are the terminal', { log: tlog });
 });
 
 // --- logs -------------------------------------------------------------------
