@@ -50,8 +50,8 @@ async function freePort(): Promise<number> {
 }
 
 /** What of a stopped lane is still on the host (empty when it cleaned up). */
-export async function laneLeftovers(lane: Pick<Lane, 'dir' | 'bridge' | 'cgroupRoot'>): Promise<string[]> {
-  const left: string[] = [];
+export async function laneLeftovers(lane: Pick<Lane, 'dir' | 'bridge' | 'cgroupRoot' | 'madeDirs'>): Promise<string[]> {
+  const left: string[] = lane.madeDirs.filter((d) => existsSync(d)).map((d) => `host dir ${d} (made by the lane)`);
   if (existsSync(lane.dir)) left.push(`temp dir ${lane.dir}`);
   if ((await cmd(['ip', 'link', 'show', lane.bridge])).code === 0) left.push(`bridge ${lane.bridge}`);
   left.push(...cgroupDirs(lane.cgroupRoot).map((d) => `cgroup ${d}`));
@@ -84,6 +84,8 @@ export interface Lane {
   logRoot: string;
   bridge: string;
   subnetPrefix: string;
+  /** Host dirs (/run/containerd/..., /var/run/netns, /var/lib/cni/...) that the lane's start found missing. */
+  madeDirs: string[];
   ctr(args: string[], timeoutMs?: number): Promise<CmdResult>;
   /** Stops the lane (once; later calls return the first one's notes): what it had to clean up. */
   stop(): Promise<string[]>;
@@ -192,7 +194,7 @@ state = "${dir}/state"
       BinaryName = "${dir}/no-such-runtime"
 `,
   );
-  const removeHostDirs = removeLaterIfMadeNow([
+  const hostDirs = [
     '/run/containerd',
     '/run/containerd/s',
     '/run/containerd/runc',
@@ -200,8 +202,11 @@ state = "${dir}/state"
     '/run/containerd/fifo',
     '/var/run/netns',
     '/var/lib/cni',
+    '/var/lib/cni/results',
     '/run/containerd/io.containerd.grpc.v1.cri',
-  ]);
+  ];
+  const madeDirs = hostDirs.filter((d) => !existsSync(d));
+  const removeHostDirs = removeLaterIfMadeNow(hostDirs);
   const netnsBefore = netnsNames();
   const ctr = (args: string[], timeoutMs = 60_000) => cmd(['ctr', '--address', sock, '--namespace', NAMESPACE, ...args], { timeoutMs });
   const cgroupRoot = `/tsrun-cri-${tag}`;
@@ -264,5 +269,5 @@ state = "${dir}/state"
     await stop();
     throw e;
   }
-  return { dir, sock, cri, daemon, images, rts, cgroupRoot, logRoot, bridge, subnetPrefix, ctr, stop };
+  return { dir, sock, cri, daemon, images, rts, cgroupRoot, logRoot, bridge, subnetPrefix, madeDirs, ctr, stop };
 }
