@@ -8,7 +8,7 @@ TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 SHARED ?= ../shared
 RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 
-.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-test man completions runc-compat runc-compat-deps
+.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-test man completions runc-compat runc-compat-deps cri-deps test-cri
 
 all: build
 
@@ -68,7 +68,7 @@ demo: build rootfs
 	@echo '$$ build/tsrun run --bundle bundles/busybox demo-$$$$'
 	@$(BUILD)/tsrun run --bundle bundles/busybox demo-$$$$
 
-test: build rootfs runc-compat-deps
+test: build rootfs runc-compat-deps cri-deps
 	bash test/run.sh
 
 # runc's own integration suite (../shared/runc-integration) against build/tsrun and Debian's runc
@@ -84,6 +84,16 @@ runc-compat: build rootfs runc-compat-deps
 # The tests that need no kernel, no root and no built executable (test/unit.list), in seconds.
 test-unit: npm-deps $(VALIDATORS) $(GENERATED_OPS)
 	bash test/run.sh $$(grep -v '^#' test/unit.list)
+
+# tsrun as a containerd CRI runtime handler, driven through the CRI as kubelet does (test/cri/,
+# docs/cri.md): containerd 1.6 of its own with handlers runc and tsrun, CNI bridge, a burst of pods.
+# cri-deps installs Debian's containerd, containernetworking-plugins and podman (which builds the
+# images) and builds the busybox and pause images (test/cri/setup.sh).
+cri-deps: apt-deps
+	@bash test/cri/setup.sh >/dev/null
+
+test-cri: build rootfs cri-deps
+	bash test/run.sh test/cri
 
 # The robustness campaigns, longer (test/robustness/): 20,000 fuzz cases with a fresh seed, more rounds.
 soak: build rootfs
