@@ -9,7 +9,7 @@ import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { withMountLabel } from './lsm.js';
 import { hostCgroupMounts, type HostCgroupMount } from '../cgroups/mounts.js';
-import { hostProcSysMounts } from './proc-sys-mounts.js';
+import { hostProcSysMounts, mountPointOf } from './host-mounts.js';
 
 const MNT_DETACH = 2;
 
@@ -87,13 +87,14 @@ export function rootPropagationFlag(p: string | undefined): number {
 }
 
 /**
- * Propagation of the host's tree in the new mount namespace while the rootfs is prepared:
- * pivot_root refuses shared mounts and an unbindable tree cannot be bound, so those two are
- * applied to / only after pivot_root (planRootfsFinal).
+ * Propagation of the host's tree in the new mount namespace while the rootfs is prepared, as
+ * runc's prepareRoot sets it: as given (so a shared volume stays a peer of the host's mount and
+ * bidirectional volumes work), but an unbindable tree could not be bound, so that one is applied
+ * to / only after pivot_root (planMaskedReadonly).
  */
 function setupPropagation(p: string | undefined): number {
   const f = rootPropagationFlag(p);
-  return f & (MS.SHARED | MS.UNBINDABLE) ? MS.SLAVE | MS.REC : f;
+  return f & MS.UNBINDABLE ? MS.SLAVE | MS.REC : f;
 }
 
 export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]): PlanOp[] {
@@ -101,6 +102,10 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
   if (!ctx.callerMountNs) {
     const rootProp = setupPropagation(spec.linux?.rootfsPropagation);
     ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootProp, 0, 0], strs: ['', '/', '', ''], what: 'set the propagation of /' });
+    // runc's rootfsParentMountPrivate: nothing bound under the rootfs reaches other namespaces,
+    // and pivot_root accepts the tree when the propagation asked for is shared.
+    const parent = mountPointOf(ctx.rootfs);
+    ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.PRIVATE, 0, 0], strs: ['', parent, '', ''], what: `make the mount ${parent} that holds the rootfs private` });
   }
   ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.BIND | MS.REC, 0, 0], strs: [ctx.rootfs, ctx.rootfs, '', ''], what: `bind-mount the rootfs ${ctx.rootfs}` });
   if (ctx.callerMountNs) {
@@ -188,8 +193,8 @@ export function planMaskedReadonly(spec: Spec): PlanOp[] {
   for (const p of spec.linux?.readonlyPaths ?? []) ops.push({ op: Op.READONLY, flags: F_HOST | F_OPTIONAL, strs: [p], what: `make ${p} read-only` });
   for (const p of spec.linux?.maskedPaths ?? []) ops.push({ op: Op.MASK, flags: F_HOST | F_OPTIONAL, strs: [p], what: `mask ${p}` });
   const prop = spec.linux?.rootfsPropagation;
-  if (prop && rootPropagationFlag(prop) !== setupPropagation(prop)) {
-    // As given: "shared" makes / shared, "rshared" the whole tree (runc applies it after pivot_root too).
+  if (prop && !(rootPropagationFlag(prop) & MS.PRIVATE)) {
+    // As runc (after pivot_root, all but private): "shared" makes / shared, "rshared" the whole tree.
     ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootPropagationFlag(prop), 0, 0], strs: ['', '/', '', ''], what: `make / ${prop}` });
   }
   return ops;

@@ -38,20 +38,7 @@ const controls = new Controls();
  * Scenarios that fail with a handler for a known reason being fixed elsewhere: the
  * failure (an error matching `match`) is reported as a TODO, any other failure fails.
  */
-const EXPECTED_FAILURES: { title: string; handler: string; match: RegExp; reason: string }[] = [
-  {
-    title: 'mount propagation: host-to-container (rslave) and bidirectional (rshared) volumes',
-    handler: 'tsrun',
-    match: /\/linux\/rootfsPropagation: must be one of .*got "r(slave|shared)"/,
-    reason: 'tsrun\'s schema refuses rootfsPropagation "rslave"/"rshared", which containerd sets for such volumes (fix in flight in src/spec)',
-  },
-  {
-    title: 'shared PID namespace: the processes a container leaves behind die with it',
-    handler: 'tsrun',
-    match: /kill --all failed: .*failed to kill init's children.*container not running/,
-    reason: '`tsrun kill --all ID KILL` of a stopped container exits 1 ("container not running"), the shim logs "failed to kill init\'s children"; here the process left behind was gone within 1 s all the same; fix in flight',
-  },
-];
+const EXPECTED_FAILURES: { title: string; handler: string; match: RegExp; reason: string }[] = [];
 
 interface Ctx {
   t: Test;

@@ -2,7 +2,9 @@
 // rootfsPropagation's recursive values, a device fileMode holding a whole st_mode, a container
 // without a mount namespace, /proc as a bind mount of a procfs. Real containers, and nothing
 // may be left on the host.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -140,6 +142,30 @@ for (const [value, root, proc] of [
     await assertNoLeaks(t, before);
   });
 }
+
+// containerd's bidirectional volume: rootfsPropagation rshared and a bind mount of a shared host
+// mount must stay peers, so what the container mounts under the volume appears on the host.
+t.test('rootfsPropagation rshared: a bind of a shared host mount stays its peer (bidirectional volume)', async (t) => {
+  const before = snapshotHost(t);
+  const shared = mkdtempSync(join(tmpdir(), 'tsrun-bidi-'));
+  const mnt = (...a: string[]) => spawnSync('mount', a, { encoding: 'utf8' });
+  t.teardown(() => {
+    spawnSync('umount', ['-R', shared]);
+    rmSync(shared, { recursive: true, force: true });
+  });
+  t.equal(mnt('--bind', shared, shared).status, 0, 'the host dir is a mount');
+  t.equal(mnt('--make-rshared', shared).status, 0, 'a shared one');
+  const r = runScript(t, 'mkdir -p /bidi/from-ctr && mount -t tmpfs tsrun-bidi /bidi/from-ctr && echo mounted', (c) => {
+    c.linux.rootfsPropagation = 'rshared';
+    for (const set of ['bounding', 'effective', 'permitted'] as const) c.process.capabilities[set] = [...new Set([...c.process.capabilities[set], 'CAP_SYS_ADMIN'])];
+    c.mounts.push({ destination: '/bidi', type: 'bind', source: shared, options: ['rbind', 'rshared'] });
+  });
+  ok(t, r, 'run');
+  t.match(r.stdout, /mounted/, 'the container mounts under the volume');
+  t.ok(readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${join(shared, 'from-ctr')} `), "the container's mount appears on the host");
+  spawnSync('umount', ['-R', shared]);
+  await assertNoLeaks(t, before);
+});
 
 // --- device fileMode (item 14) --------------------------------------------------------------
 
