@@ -5,9 +5,6 @@
 #define PLAN_MAGIC "TSRP"
 #define PLAN_VERSION 1
 
-#define F_OPTIONAL 1
-#define F_HOST 2
-
 #include "init/op-table.h"
 
 #endif

@@ -40,6 +40,7 @@ struct target {
 	const char *path;
 	char buf[32];
 };
+extern int resolve_no_symlinks;
 int target_open(int plain, const char *path, struct target *t);
 int target_reopen(int plain, const char *path, struct target *t);
 void target_close(struct target *t);

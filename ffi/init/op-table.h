@@ -4,6 +4,10 @@
 
 struct rec;
 
+#define F_OPTIONAL 1 /* ENOENT (the path does not exist) is not an error: skip the op */
+#define F_HOST 2 /* path arguments are host paths, not resolved inside the rootfs */
+#define F_NO_SYMLINKS 4 /* MOUNT: no symlink anywhere on the target (procfs and sysfs only on an ordinary directory, as runc) */
+
 enum plan_op {
 	OP_SETNS = 1,
 	OP_UNSHARE = 2,

@@ -264,7 +264,12 @@ int op_mount(const struct rec *r)
 		if (e < 0)
 			return fail(-e, "%s", S(1));
 	}
+	/* procfs and sysfs only on an ordinary directory (runc): a symlink there could move them */
+	resolve_no_symlinks = (r->flags & F_NO_SYMLINKS) != 0;
 	e = target_open(p, S(1), &t);
+	resolve_no_symlinks = 0;
+	if (e == -ELOOP && (r->flags & F_NO_SYMLINKS))
+		return fail(0, "%s must be mounted on ordinary directory", S(1));
 	if (e < 0)
 		return fail(-e, "%s", S(1));
 	prop = flags & PROPAGATION;

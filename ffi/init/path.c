@@ -68,6 +68,9 @@ int plain(const struct rec *r)
 	return rootfd < 0 || (r->flags & F_HOST);
 }
 
+/* Set by ops whose record has F_NO_SYMLINKS: no symlink anywhere on the path. */
+int resolve_no_symlinks;
+
 /* Returns an fd or -errno. */
 int xopen(int plain, const char *path, int flags, mode_t mode)
 {
@@ -79,7 +82,7 @@ int xopen(int plain, const char *path, int flags, mode_t mode)
 		struct open_how how = {
 			.flags = (uint64_t)(flags | O_CLOEXEC),
 			.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
-			.resolve = RESOLVE_IN_ROOT,
+			.resolve = RESOLVE_IN_ROOT | (resolve_no_symlinks ? RESOLVE_NO_SYMLINKS : 0),
 		};
 		int tries = 0;
 

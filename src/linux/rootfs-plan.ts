@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Device, Mount, Spec } from '../spec/types.js';
 import type { PlanOp } from '../shim/plan.js';
-import { F_HOST, F_OPTIONAL, Op } from '../shim/ops.js';
+import { F_HOST, F_NO_SYMLINKS, F_OPTIONAL, Op } from '../shim/ops.js';
 import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { withMountLabel } from './lsm.js';
@@ -249,6 +249,8 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
     const keepMode = type === 'tmpfs' && !o.copyUp && !o.data.some((d) => d.startsWith('mode='));
     ops.push({
       op: o.copyUp && type === 'tmpfs' ? Op.TMPCOPYUP : Op.MOUNT,
+      // runc: procfs and sysfs only on an ordinary directory, never through a symlink
+      flags: type === 'proc' || type === 'sysfs' ? F_NO_SYMLINKS : 0,
       ints: [flags, keepMode ? 3 : 1, 0o755],
       strs: [m.source ?? type, dest, type, withMountLabel(type, o.data.join(','), ctx.mountLabel)],
       what: `mount "${type}" on "${dest}"`,

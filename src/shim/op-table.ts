@@ -32,6 +32,13 @@ export interface OpSpec {
   doc: string;
 }
 
+/** Record flags (ffi/PLAN.md, Plan encoding): F_<name> in C and TypeScript. */
+export const RECORD_FLAGS: readonly { name: string; bit: number; doc: string }[] = [
+  { name: 'OPTIONAL', bit: 1, doc: 'ENOENT (the path does not exist) is not an error: skip the op' },
+  { name: 'HOST', bit: 2, doc: 'path arguments are host paths, not resolved inside the rootfs' },
+  { name: 'NO_SYMLINKS', bit: 4, doc: 'MOUNT: no symlink anywhere on the target (procfs and sysfs only on an ordinary directory, as runc)' },
+];
+
 const i = (name: string, more: Partial<IntOperand> = {}): IntOperand => ({ name, ...more });
 const s = (name: string, more: Partial<StrOperand> = {}): StrOperand => ({ name, ...more });
 

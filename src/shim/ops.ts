@@ -58,9 +58,12 @@ export const Op = {
 
 export type OpCode = (typeof Op)[keyof typeof Op];
 
-/** Record flags: ENOENT is not an error (skip the op); paths are host paths, not rootfs paths. */
+/** ENOENT (the path does not exist) is not an error: skip the op */
 export const F_OPTIONAL = 1;
+/** path arguments are host paths, not resolved inside the rootfs */
 export const F_HOST = 2;
+/** MOUNT: no symlink anywhere on the target (procfs and sysfs only on an ordinary directory, as runc) */
+export const F_NO_SYMLINKS = 4;
 
 /** SETNS: open path, setns(fd, nstype) */
 export const setns = (o: { nstype: number; path: string }, what: string, flags = 0): PlanOp => ({ op: Op.SETNS, flags, ints: [o.nstype], strs: [o.path], what });

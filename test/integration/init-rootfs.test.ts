@@ -2,7 +2,7 @@
 // mounts that later mounts, devices and the console go into; a tmpfs without mode= over a
 // directory; the pty of a non-root user; what a createContainer hook mounts; --no-pivot and a
 // fresh proc mount.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
@@ -141,3 +141,21 @@ t.test('exec --process with a file that has no user: uid 0, gid 0 (runc)', async
   rt(t, ['delete', '--force', id]);
   await assertNoLeaks(t, before);
 });
+
+// runc: procfs and sysfs only on an ordinary directory; through a symlink they could land where
+// the masked and read-only paths no longer cover them.
+for (const [dir, type] of [['proc', 'proc'], ['sys', 'sysfs']] as const) {
+  t.test(`a /${dir} that is a symlink in the rootfs is refused for ${type}, and nothing is left`, async (t) => {
+    const before = snapshotHost(t);
+    const { r } = run(t, (c) => { c.process.args = ['true']; }, {
+      copyRootfs: true,
+      prepare: (rootfs) => {
+        rmSync(join(rootfs, dir), { recursive: true, force: true });
+        symlinkSync('/symlink', join(rootfs, dir));
+      },
+    });
+    t.not(r.status, 0, 'run fails', { detail: describe(r) });
+    t.match(r.stderr, new RegExp(`mount "${type}" on "/${dir}": /${dir} must be mounted on ordinary directory`), "runc's words");
+    await assertNoLeaks(t, before);
+  });
+}
