@@ -8,6 +8,7 @@ import { trace } from '../trace.js';
 import type { Hook, Process, Resources, Spec, State } from '../spec/types.js';
 import { loadConfig } from '../spec/load-config.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
+import { realHost } from '../linux/host-facts.js';
 import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { initJson, pidInInit } from '../shim/plan.js';
 import { loadNative, type Native } from '../shim/native.js';
@@ -203,6 +204,7 @@ async function launch(
     ownFds.push(listenerFd);
   }
 
+  const host = realHost({ inUserns: inUserNamespace() });
   // pid: the init's; 'forked' when the plan forks, so that only tsrun-init learns the pid.
   const build = (initPid: number | 'forked'): CreatePlan => {
     const pid = initPid === 'forked' ? pidInInit() : initPid;
@@ -213,6 +215,7 @@ async function launch(
       listenerState: compiled.notify ? processStateJson(seccompCfg!, { ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid, bundle, annotations: spec.annotations }) : undefined,
     };
     return buildCreatePlan({
+      host,
       spec,
       rootfs,
       bundle,

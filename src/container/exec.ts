@@ -13,6 +13,7 @@ import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.j
 import { openEntry, type CgroupHandle } from '../cgroups/index.js';
 import { parseSubCgroups, subCgroup } from '../cgroups/sub.js';
 import { callerRlimits } from './caller-limits.js';
+import { realHost } from '../linux/host-facts.js';
 import { requireExecutable } from './lifecycle.js';
 import { connectConsoleSocket, connectSeccompAgent } from './fds.js';
 import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
@@ -105,7 +106,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
           fault('exec:spawn');
         },
         plan: () => {
-          const plan = buildExecPlan({ pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp });
+          const plan = buildExecPlan({ host: realHost(), pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp });
           ctx.log.debug(`exec ${o.id}: plan of ${plan.length} ops`);
           return plan;
         },

@@ -1,5 +1,4 @@
 // config.json -> the launch plan of a new container (see ffi/PLAN.md), in runc's init order.
-import { statfsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Hook, Mount, Spec } from '../spec/types.js';
 import { isBindMount } from '../spec/semantics.js';
@@ -9,7 +8,8 @@ import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
 import { planBindTrees, planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
 import { consoleOp, planProcess, type ProcessContext } from './process-plan.js';
 import type { HostCgroupMount } from '../cgroups/mounts.js';
-import { checkMountLabel, type LsmHost } from './lsm.js';
+import { checkMountLabel } from './lsm.js';
+import type { HostFacts } from './host-facts.js';
 import { planMemoryPolicy } from './memory-policy.js';
 
 export interface CreatePlanInput {
@@ -29,8 +29,8 @@ export interface CreatePlanInput {
   seccomp?: ProcessContext['seccomp'];
   /** State JSON for startContainer hooks. */
   startState: string;
-  /** The host's LSMs (a test double; probed when a label is asked for). */
-  lsmHost?: LsmHost;
+  /** What the plan needs to know of the host: realHost(), or a test double. */
+  host: HostFacts;
   /** tsrun itself runs in a user namespace (rootless podman): mknod is refused there too. */
   inUserns?: boolean;
 }
@@ -67,13 +67,13 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   const mounts = spec.mounts ?? [];
   const atProc = (m: Mount) => m.destination.replace(/\/+$/, '') === '/proc';
   if (!mounts.some(atProc)) throw new Error('config.json /mounts: a mount of type "proc" at /proc is required');
-  const notProc = mounts.findIndex((m) => atProc(m) && !isProcMount(m, i.bundle));
+  const notProc = mounts.findIndex((m) => atProc(m) && !isProcMount(m, i.bundle, i.host));
   if (notProc >= 0) {
     const m = mounts[notProc]!;
     const what = isBind(m) ? `a bind mount of ${m.source ?? ''}, which is not a procfs` : `a mount of type "${m.type ?? ''}"`;
     throw new Error(`config.json /mounts/${notProc}: /proc must be a procfs (type "proc", or a bind mount of one), not ${what}`);
   }
-  checkMountLabel(linux.mountLabel, i.lsmHost);
+  checkMountLabel(linux.mountLabel, i.host.lsm);
   const ns = planNamespaces(namespaces, {
     timeOffsets: linux.timeOffsets ? formatTimeOffsets(linux.timeOffsets) : undefined,
   });
@@ -83,12 +83,12 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   // the id maps of a dumpable init (/proc/<pid>/uid_map is owned by root otherwise).
   // a new user and mount namespace: the bind sources are cloned first, with the host's credentials
   // (as the host's root only: an unprivileged caller may not clone mounts of the host's namespace)
-  const hostRoot = !i.inUserns && (globalThis.process.geteuid?.() ?? -1) === 0;
-  const trees = ns.newTypes.has('user') && ns.newTypes.has('mount') && hostRoot ? planBindTrees(spec, i.bundle) : undefined;
+  const trees = ns.newTypes.has('user') && ns.newTypes.has('mount') && i.host.hostRoot ? planBindTrees(spec, i.bundle, i.host) : undefined;
   const ops: PlanOp[] = [...(trees?.ops ?? []), ...ns.ops, { op: Op.DUMPABLE, ints: [0], what: 'make the init non-dumpable' }];
   const hooksSync: PlanOp[] = syncsHooks ? [{ op: Op.SYNC, ints: ['H'.charCodeAt(0)], what: 'run createRuntime hooks' }] : [];
   ops.push(
     ...planRootfs(spec, {
+      host: i.host,
       rootfs: i.rootfs,
       bundle: i.bundle,
       noPivot: i.noPivot,
@@ -119,21 +119,16 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
     { op: Op.WAIT_START, ints: [i.fifoFd], what: 'wait for start' },
     ...(hooks.startContainer ?? []).map((h) => hookOp('startContainer', h, i.startState)),
   ];
-  ops.push(...planProcess(process, { consoleDone: i.consoleFd !== undefined, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec, lsmHost: i.lsmHost }));
+  ops.push(...planProcess(process, { consoleDone: i.consoleFd !== undefined, seccomp: i.seccomp, firstClosedFd: i.firstClosedFd, beforeExec, lsm: i.host.lsm }));
   return { cloneFlags: ns.cloneFlags, ops, userMaps: ns.userMaps, forks: ns.forks, syncsHooks };
 }
 
-const PROC_SUPER_MAGIC = 0x9fa0;
 
 const isBind = (m: Mount) => m.type === 'bind' || isBindMount(m);
 
-function isProcMount(m: Mount, bundle: string): boolean {
+function isProcMount(m: Mount, bundle: string, host: HostFacts): boolean {
   if (!isBind(m)) return m.type === 'proc';
-  try {
-    return statfsSync(resolve(bundle, m.source ?? '')).type === PROC_SUPER_MAGIC;
-  } catch {
-    return false;
-  }
+  return host.isProcfs(resolve(bundle, m.source ?? ''));
 }
 
 function personalityDomain(d: string): number {

@@ -1,13 +1,15 @@
 // The launch plan of `tsrun exec`: join every namespace of a running container, fork into its
 // pid namespace, then the same process set-up as the container's own process.
-import * as fs from 'node:fs';
 import type { NamespaceType, Process } from '../spec/types.js';
 import type { PlanOp } from '../shim/plan.js';
 import { Op } from '../shim/ops.js';
 import { NS_FLAGS, NS_NAMES } from './constants.js';
 import { planProcess, type ProcessContext } from './process-plan.js';
+import type { HostFacts } from './host-facts.js';
 
 export interface ExecPlanInput {
+  /** What the plan needs to know of the host: realHost(), or a test double. */
+  host: HostFacts;
   /** Host pid of the container's init. */
   pid: number;
   process: Process;
@@ -19,13 +21,6 @@ export interface ExecPlanInput {
 // The user namespace first: it grants the rights to join the others; mount last.
 const ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
-function nsId(p: string): string | undefined {
-  try {
-    return fs.readlinkSync(p);
-  } catch {
-    return undefined;
-  }
-}
 
 export function buildExecPlan(i: ExecPlanInput): PlanOp[] {
   const ops: PlanOp[] = [{ op: Op.DUMPABLE, ints: [0], what: 'make the exec helper non-dumpable' }];
@@ -34,9 +29,9 @@ export function buildExecPlan(i: ExecPlanInput): PlanOp[] {
   for (const type of ORDER) {
     const name = NS_NAMES[type];
     const target = `/proc/${i.pid}/ns/${name}`;
-    const theirs = nsId(target);
+    const theirs = i.host.readlink(target);
     if (theirs === undefined) throw new Error(`container init ${i.pid} is gone (no ${target})`);
-    if (theirs === nsId(`/proc/self/ns/${name}`)) {
+    if (theirs === i.host.readlink(`/proc/self/ns/${name}`)) {
       // shared with the host
       if (type === 'mount') sharesMountNs = true;
       continue;
@@ -59,6 +54,7 @@ export function buildExecPlan(i: ExecPlanInput): PlanOp[] {
       seccomp: i.seccomp,
       firstClosedFd: i.firstClosedFd,
       beforeExec: [{ op: Op.READY, what: 'report ready' }],
+      lsm: i.host.lsm,
     }),
   );
   return ops;

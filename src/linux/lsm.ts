@@ -30,19 +30,15 @@ export function probeLsmHost(): LsmHost {
   };
 }
 
-let cached: LsmHost | undefined;
-function host(given?: LsmHost): LsmHost {
-  return given ?? (cached ??= probeLsmHost());
-}
 
 /**
  * The ops that label the process at its next execve (written by tsrun-init through a verified
  * procfs handle, PROC_WRITE). Throws when the host cannot apply a label the process asks for.
  */
-export function planLsm(p: Process, given?: LsmHost): PlanOp[] {
+export function planLsm(p: Process, host: LsmHost): PlanOp[] {
   const ops: PlanOp[] = [];
   if (p.apparmorProfile) {
-    const h = host(given);
+    const h = host;
     if (!h.apparmor) throw new Error('process.apparmorProfile: AppArmor is not enabled on this host');
     ops.push({
       op: Op.PROC_WRITE,
@@ -51,15 +47,15 @@ export function planLsm(p: Process, given?: LsmHost): PlanOp[] {
     });
   }
   if (p.selinuxLabel) {
-    if (!host(given).selinux) throw new Error('process.selinuxLabel: SELinux is not enabled on this host');
+    if (!host.selinux) throw new Error('process.selinuxLabel: SELinux is not enabled on this host');
     ops.push({ op: Op.PROC_WRITE, strs: ['self/attr/exec', p.selinuxLabel], what: `set the SELinux label "${p.selinuxLabel}"` });
   }
   return ops;
 }
 
 /** linux.mountLabel: throws unless SELinux runs here. */
-export function checkMountLabel(label: string | undefined, given?: LsmHost): void {
-  if (label && !host(given).selinux) throw new Error('linux.mountLabel: SELinux is not enabled on this host');
+export function checkMountLabel(label: string | undefined, host: LsmHost): void {
+  if (label && !host.selinux) throw new Error('linux.mountLabel: SELinux is not enabled on this host');
 }
 
 // Filesystems that take a context= option from mountLabel (runc labels the same: not proc,

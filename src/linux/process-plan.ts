@@ -21,8 +21,8 @@ export interface ProcessContext {
   firstClosedFd: number;
   /** Ops that go between the preparation and the exec (READY, WAIT_START, startContainer hooks). */
   beforeExec: PlanOp[];
-  /** The host's LSMs (a test double; probed when a label is asked for). */
-  lsmHost?: LsmHost;
+  /** The host's LSMs (HostFacts.lsm). */
+  lsm: LsmHost;
 }
 
 const IOPRIO_CLASS: Record<string, number> = {
@@ -124,7 +124,7 @@ export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
   else if (!ctx.consoleDone) ops.push({ op: Op.SETSID, what: 'create a session' });
   ops.push({ op: Op.CHDIR, strs: [p.cwd], what: `change to the working directory "${p.cwd}"` });
   // labels for the next execve, written before seccomp and the user switch, as runc does
-  ops.push(...planLsm(p, ctx.lsmHost));
+  ops.push(...planLsm(p, ctx.lsm));
   const nnp = p.noNewPrivileges === true;
   if (ctx.seccomp && !nnp) ops.push(seccompOp(ctx.seccomp));
   ops.push(...planIdentity(p));

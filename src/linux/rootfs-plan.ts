@@ -8,12 +8,14 @@ import { F_HOST, F_NO_SYMLINKS, F_OPTIONAL, Op } from '../shim/ops.js';
 import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { withMountLabel } from './lsm.js';
-import { hostCgroupMounts, type HostCgroupMount } from '../cgroups/mounts.js';
-import { hostProcSysMounts, mountPointOf } from './host-mounts.js';
+import type { HostCgroupMount } from '../cgroups/mounts.js';
+import type { HostFacts } from './host-facts.js';
 
 const MNT_DETACH = 2;
 
 export interface RootfsContext {
+  /** What the plan needs to know of the host (host-facts.ts). */
+  host: HostFacts;
   rootfs: string;
   bundle: string;
   noPivot: boolean;
@@ -44,7 +46,7 @@ const MAX_TREES = 256;
  * enters a new user namespace whose root could not reach them (a 0700 directory of the host's
  * root): runc opens the sources before the user namespace, too. Idmapped mounts have their own way.
  */
-export function planBindTrees(spec: Spec, bundle: string): { ops: PlanOp[]; slotOf: Map<Mount, number> } {
+export function planBindTrees(spec: Spec, bundle: string, host: HostFacts): { ops: PlanOp[]; slotOf: Map<Mount, number> } {
   const ops: PlanOp[] = [];
   const slotOf = new Map<Mount, number>();
   for (const m of spec.mounts ?? []) {
@@ -52,7 +54,7 @@ export function planBindTrees(spec: Spec, bundle: string): { ops: PlanOp[]; slot
     const o = parseMountOptions(m.options);
     if (o.idmap !== 'none') continue;
     const src = path.resolve(bundle, m.source ?? '');
-    if (!fs.existsSync(src)) continue; // planMount says what is missing
+    if (host.pathKind(src) === 'missing') continue; // planMount says what is missing
     slotOf.set(m, slotOf.size);
     ops.push({ op: Op.OPEN_TREE, flags: F_HOST, ints: [slotOf.size - 1, o.flags & MS.REC ? 1 : 0], strs: [src], what: `open the bind source "${src}"` });
   }
@@ -104,7 +106,7 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
     ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [rootProp, 0, 0], strs: ['', '/', '', ''], what: 'set the propagation of /' });
     // runc's rootfsParentMountPrivate: nothing bound under the rootfs reaches other namespaces,
     // and pivot_root accepts the tree when the propagation asked for is shared.
-    const parent = mountPointOf(ctx.rootfs);
+    const parent = ctx.host.mountPointOf(ctx.rootfs);
     ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.PRIVATE, 0, 0], strs: ['', parent, '', ''], what: `make the mount ${parent} that holds the rootfs private` });
   }
   ops.push({ op: Op.MOUNT, flags: F_HOST, ints: [MS.BIND | MS.REC, 0, 0], strs: [ctx.rootfs, ctx.rootfs, '', ''], what: `bind-mount the rootfs ${ctx.rootfs}` });
@@ -134,7 +136,7 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
     ] as const) {
       ops.push({ op: Op.SYMLINK, strs: [target, link], what: `create ${link}` });
     }
-    if (fs.existsSync('/proc/kcore')) ops.push({ op: Op.SYMLINK, strs: ['/proc/kcore', '/dev/core'], what: 'create /dev/core' });
+    if (ctx.host.kcore) ops.push({ op: Op.SYMLINK, strs: ['/proc/kcore', '/dev/core'], what: 'create /dev/core' });
   }
 
   const cwd = spec.process?.cwd;
@@ -149,7 +151,7 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
     // process mount a fresh proc or sysfs while a full one is there: they go first (runc's
     // msMoveRoot; the tree is a slave, so the host keeps them).
     const root = ctx.rootfs.replace(/\/+$/, '');
-    for (const mp of hostProcSysMounts()) {
+    for (const mp of ctx.host.procSysMounts) {
       if (mp === root || mp.startsWith(root + '/')) continue;
       ops.push({ op: Op.UMOUNT, flags: F_HOST | F_OPTIONAL, ints: [MNT_DETACH, 1], strs: [mp], what: `hide the host's "${mp}" (--no-pivot)` });
     }
@@ -215,13 +217,9 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
   const type = m.type ?? '';
   if (isBind(m)) {
     const src = path.resolve(ctx.bundle, m.source ?? '');
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(src);
-    } catch {
-      throw new Error(`mount ${dest}: source ${src}: no such file or directory`);
-    }
-    const mk = st.isDirectory() ? 1 : 2;
+    const kind = ctx.host.pathKind(src);
+    if (kind === 'missing') throw new Error(`mount ${dest}: source ${src}: no such file or directory`);
+    const mk = kind === 'dir' ? 1 : 2;
     const bind = MS.BIND | (o.flags & MS.REC);
     if (o.idmap !== 'none') {
       const fd = ctx.idmapFd?.(m);
@@ -266,7 +264,7 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
 }
 
 function planCgroupMount(m: Mount, dest: string, flags: number, ctx: RootfsContext): PlanOp[] {
-  const hier = hostCgroupMounts();
+  const hier = ctx.host.cgroupMounts;
   const ro = flags & MS.RDONLY;
   const ops: PlanOp[] = [];
   const base = flags & ~(MS.RDONLY | MS.REMOUNT);
@@ -290,7 +288,7 @@ function planCgroupMount(m: Mount, dest: string, flags: number, ctx: RootfsConte
       ops.push({ op: Op.MOUNT, ints: [base | ro, 1, 0o755], strs: ['cgroup', sub, 'cgroup', h.options], what: `mount "cgroup" on "${sub}"` });
     } else {
       const src = ctx.cgroupDir(h);
-      if (src && fs.existsSync(src)) ops.push(...bindCgroup(src, sub, base, ro));
+      if (src && ctx.host.pathKind(src) !== 'missing') ops.push(...bindCgroup(src, sub, base, ro));
     }
   }
   return ops;

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { realHost } from '../../src/linux/host-facts.js';
 import t from 'tap';
 import type { Test } from 'tap';
 import { Op } from '../../src/shim/ops.js';
@@ -95,6 +96,7 @@ t.test('exec: the exec helper inside the container cannot be written either', as
   // The helper `tsrun exec` spawns, with the same plan, stopped right after it forked into the
   // container's pid namespace (a SYNC after FORK) while the attacker works.
   const plan = buildExecPlan({
+    host: realHost(),
     pid,
     process: { user: { uid: 0, gid: 0 }, cwd: '/', args: ['sleep', '0'], env: ['PATH=/bin'], noNewPrivileges: true },
     firstClosedFd: 3,

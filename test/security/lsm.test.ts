@@ -4,6 +4,7 @@
 // process.selinuxLabel and linux.mountLabel are applied through a verified procfs handle where
 // the LSM runs and refused, naming the field, where it does not (this host runs neither).
 import { constants } from 'node:os';
+import { fakeHost } from '../helpers/fake-host.js';
 import t from 'tap';
 import { Op, F_HOST } from '../../src/shim/ops.js';
 import { launchInit, InitOpError } from '../../src/shim/init-protocol.js';
@@ -54,7 +55,7 @@ t.test('the plan writes the labels where the kernel reads them (a host double)',
   t.strictSame(planLsm({ ...proc, apparmorProfile: '', selinuxLabel: '' }, NONE), [], 'empty labels ask for nothing');
 
   // before seccomp and before the user and capabilities change: the write needs them
-  const ops = planProcess({ ...proc, noNewPrivileges: false }, { firstClosedFd: 3, beforeExec: [{ op: Op.READY, what: 'ready' }], seccomp: { program: new Uint8Array(8), flags: 0 }, lsmHost: BOTH });
+  const ops = planProcess({ ...proc, noNewPrivileges: false }, { firstClosedFd: 3, beforeExec: [{ op: Op.READY, what: 'ready' }], seccomp: { program: new Uint8Array(8), flags: 0 }, lsm: BOTH });
   const at = (op: number, from = 0) => ops.findIndex((o, i) => i >= from && o.op === op);
   const firstLabel = at(Op.PROC_WRITE);
   t.ok(firstLabel > at(Op.CHDIR), 'after the working directory');
@@ -70,12 +71,12 @@ t.test('the plan writes the labels where the kernel reads them (a host double)',
   t.equal(withMountLabel('sysfs', 'ro', label), 'ro');
   const spec = { ...baseConfig(), linux: { ...baseConfig().linux, mountLabel: label } };
   const input = { spec, rootfs: '/nonexistent-rootfs', bundle: '/nonexistent', noPivot: false, cgroupDir: () => undefined, fifoFd: 9, firstClosedFd: 3, startState: '{}' };
-  const plan = buildCreatePlan({ ...input, lsmHost: BOTH });
+  const plan = buildCreatePlan({ ...input, host: fakeHost({ lsm: BOTH }) });
   const dataOf = (dest: string) => plan.ops.find((o) => o.op === Op.MOUNT && o.strs?.[1] === dest)?.strs?.[3];
   t.match(dataOf('/dev') as string, new RegExp(`context="${label}"`), '/dev (tmpfs) is labeled');
   t.match(dataOf('/dev/pts') as string, new RegExp(`context="${label}"`), '/dev/pts (devpts) is labeled');
   t.notMatch(dataOf('/proc') as string, /context=/, '/proc is not');
-  t.throws(() => buildCreatePlan({ ...input, lsmHost: NONE }), /linux\.mountLabel: SELinux is not enabled on this host/);
+  t.throws(() => buildCreatePlan({ ...input, host: fakeHost({ lsm: NONE }) }), /linux\.mountLabel: SELinux is not enabled on this host/);
 });
 
 t.test('tsrun-init writes a label into the kernel\'s attr file, never into a fake /proc', async (t) => {
