@@ -9,7 +9,6 @@ import type { Hook, Process, Resources, Spec, State } from '../spec/types.js';
 import { loadConfig } from '../spec/load-config.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
 import { realHost } from '../linux/host-facts.js';
-import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { initJson, pidInInit } from '../shim/plan.js';
 import { loadNative, type Native } from '../shim/native.js';
 import { initPath } from '../shim/resources.js';
@@ -18,6 +17,7 @@ import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { HostCgroupMount } from '../cgroups/mounts.js';
 import { callerRlimits } from './caller-limits.js';
+import { prepareSeccomp, startInit } from './launch.js';
 import { runHook, runHooks } from './hooks.js';
 import { runContainerHooks } from './container-hooks.js';
 import type { ContainerRecord } from './record.js';
@@ -28,8 +28,7 @@ import { withLock } from './lock.js';
 import { fault } from './fault.js';
 import { writeIdMaps } from './userns.js';
 import { inUserNamespace, rootlessCgroups } from './rootless.js';
-import { connectConsoleSocket, connectSeccompAgent, makeFifo } from './fds.js';
-import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
+import { connectConsoleSocket, makeFifo } from './fds.js';
 import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
 import { idmapNamespaces } from './idmap-userns.js';
@@ -191,29 +190,15 @@ async function launch(
   const preserved = preservedFds(o.preserveFds);
   const idmaps = await idmapNamespaces(native, spec.mounts ?? []);
   unwind.add(() => idmaps.close());
-  const seccompCfg = spec.linux?.seccomp;
-  let compiled;
-  try {
-    compiled = seccompCfg ? await compileSeccomp(seccompCfg) : undefined;
-  } catch (e) {
-    throw new TsrunError((e as Error).message);
-  }
-  let listenerFd: number | undefined;
-  if (compiled?.notify) {
-    listenerFd = await connectSeccompAgent(native, seccompCfg!.listenerPath!);
-    ownFds.push(listenerFd);
-  }
+  const seccomp = await prepareSeccomp(native, spec.linux?.seccomp);
+  const listenerFd = seccomp.listenerFd;
+  if (listenerFd !== undefined) ownFds.push(listenerFd);
 
   const host = realHost({ inUserns: inUserNamespace() });
   // pid: the init's; 'forked' when the plan forks, so that only tsrun-init learns the pid.
   const build = (initPid: number | 'forked'): CreatePlan => {
     const pid = initPid === 'forked' ? pidInInit() : initPid;
     const startState = initJson({ ociVersion: spec.ociVersion, id: o.id, status: 'created', pid, bundle, annotations: spec.annotations });
-    const seccomp = compiled && {
-      ...compiled,
-      listenerFd,
-      listenerState: compiled.notify ? processStateJson(seccompCfg!, { ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid, bundle, annotations: spec.annotations }) : undefined,
-    };
     return buildCreatePlan({
       host,
       spec,
@@ -225,7 +210,7 @@ async function launch(
       consoleFd,
       fifoFd,
       firstClosedFd: 3 + preserved.length,
-      seccomp,
+      seccomp: seccomp.plan({ ociVersion: spec.ociVersion, id: o.id, status: 'creating', pid, bundle, annotations: spec.annotations }),
       startState,
       inUserns: inUserNamespace(),
     });
@@ -239,20 +224,23 @@ async function launch(
   const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let launched;
   trace('create: launching');
-  ctx.log.debug(`nsexec container setup: create ${o.id}: cloning tsrun-init, clone flags 0x${plan.cloneFlags.toString(16)}, plan of ${plan.ops.length} ops`);
   // The init runs under the memory limit from its clone (v2) or its first op (v1), so it must
   // find its own binary in the page cache: read in by its page faults, it would be charged to the
   // container, and a tight limit with a cold cache made it thrash on its own text (v2 VM).
   if (useCgroup && memoryBound(spec.linux?.resources)) fs.readFileSync(initPath());
-  try {
-    launched = await launchInit({
+  const oomKilled = (e: unknown): TsrunError | undefined =>
+    // runc's wording: the limit is on from the start, so an init that outgrows it is killed.
+    useCgroup && oomEvents(cgroup) > 0 ? new TsrunError('container init was OOM-killed (memory limit too low?)', { cause: e }) : undefined;
+  {
+    launched = await startInit(ctx, {
+      where: `create ${o.id}`,
+      setup: `cloning tsrun-init, clone flags 0x${plan.cloneFlags.toString(16)}, plan of ${plan.ops.length} ops`,
+      explain: oomKilled,
       cloneFlags: plan.cloneFlags,
       keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : []), fifoFd, ...idmaps.fds, ...(listenerFd !== undefined ? [listenerFd] : [])],
-      rlimits: callerRlimits(),
       native,
       cgroup: useCgroup ? openEntry(cgroup) : undefined,
       onSpawn: (pid) => {
-        ctx.log.debug(`child process in init(): create ${o.id}: tsrun-init is pid ${pid}`);
         moveNetDevices(spec.linux?.netDevices, netnsPath(spec.linux?.namespaces, pid));
         fault('create:spawn');
       },
@@ -272,11 +260,6 @@ async function launch(
         } else throw new TsrunError(`tsrun-init asked for an unknown sync "${code}"`);
       },
     });
-  } catch (e) {
-    // runc's wording: the limit is on from the start, so an init that outgrows it is killed.
-    if (useCgroup && oomEvents(cgroup) > 0) throw new TsrunError('container init was OOM-killed (memory limit too low?)', { cause: e });
-    if (e instanceof InitOpError) throw new TsrunError(e.message);
-    throw e;
   }
   unwind.add(() => {
     try {

@@ -1,6 +1,5 @@
 // `exec`: a new process in a running container, joining its namespaces and cgroup.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
 import type { Process } from '../spec/types.js';
@@ -8,17 +7,14 @@ import { ConfigError, parseProcess } from '../spec/load-config.js';
 import { buildExecPlan } from '../linux/exec-plan.js';
 import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
-import { launchInit, InitOpError } from '../shim/init-protocol.js';
 import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, loadNative } from '../shim/native.js';
 import { openEntry, type CgroupHandle } from '../cgroups/index.js';
 import { parseSubCgroups, subCgroup } from '../cgroups/sub.js';
-import { callerRlimits } from './caller-limits.js';
+import { prepareSeccomp, startInit } from './launch.js';
 import { realHost } from '../linux/host-facts.js';
 import { requireExecutable } from './lifecycle.js';
-import { connectConsoleSocket, connectSeccompAgent } from './fds.js';
-import { compileSeccomp, processStateJson } from '../linux/seccomp.js';
+import { connectConsoleSocket } from './fds.js';
 import { pidInInit } from '../shim/plan.js';
-import type { ProcessContext } from '../linux/process-plan.js';
 import { waitForeground } from './foreground.js';
 import { currentStatus } from './status.js';
 import { Store } from './store.js';
@@ -75,34 +71,19 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
       own.push(consoleFd);
     }
     const preserved = Array.from({ length: o.preserveFds }, (_, i) => 3 + i);
-    let seccomp: ProcessContext['seccomp'];
-    if (r.seccomp) {
-      let compiled;
-      try {
-        compiled = await compileSeccomp(r.seccomp);
-      } catch (e) {
-        throw new TsrunError((e as Error).message);
-      }
-      seccomp = compiled;
-      if (compiled.notify) {
-        const listenerFd = await connectSeccompAgent(native, r.seccomp.listenerPath!);
-        own.push(listenerFd);
-        seccomp = { ...compiled, listenerFd, listenerState: processStateJson(r.seccomp, { ociVersion: r.ociVersion, id: r.id, status: 'running', pid: r.pid, bundle: r.bundle, annotations: r.annotations }, pidInInit()) };
-      }
-    }
-    let launched;
+    const prepared = await prepareSeccomp(native, r.seccomp);
+    if (prepared.listenerFd !== undefined) own.push(prepared.listenerFd);
+    const seccomp = prepared.plan({ ociVersion: r.ociVersion, id: r.id, status: 'running', pid: r.pid, bundle: r.bundle, annotations: r.annotations }, pidInInit());
     ctx.log.debug(`exec ${o.id}: process ${JSON.stringify(proc.args ?? [])}, cgroup ${cgroup?.path ?? 'none'}${o.cgroup.length ? ` (--cgroup ${o.cgroup.join(' ')})` : ''}`);
-    ctx.log.debug(`nsexec container setup: exec ${o.id}: cloning tsrun-init to join the namespaces of pid ${r.pid}`);
-    try {
-      launched = await launchInit({
+    const launched = await startInit(ctx, {
+        where: `exec ${o.id}`,
+        setup: `cloning tsrun-init to join the namespaces of pid ${r.pid}`,
         cloneFlags: 0,
         keepFds: [...preserved, ...own],
-        rlimits: callerRlimits(),
         native,
         cgroup: cgroup ? openEntry(cgroup) : undefined,
         joinAfterFork: true,
-        onSpawn: (pid) => {
-          ctx.log.debug(`child process in init(): exec ${o.id}: tsrun-init is pid ${pid}`);
+        onSpawn: () => {
           fault('exec:spawn');
         },
         plan: () => {
@@ -111,10 +92,6 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
           return plan;
         },
       });
-    } catch (e) {
-      if (e instanceof InitOpError) throw new TsrunError(e.message);
-      throw e;
-    }
     fault('exec:ready');
     ctx.log.debug(`setns_init: about to exec: exec ${o.id}: process ${launched.pid}`);
     for (const fd of own.splice(0)) native.close(fd);

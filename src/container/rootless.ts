@@ -3,15 +3,10 @@
 // XDG_RUNTIME_DIR set), and the host's /run and cgroup trees are then out of reach.
 import { fs } from '../io.js';
 
+import { inUserNamespace } from '../user-namespace.js';
+
 /** True inside a user namespace other than the initial one (runc's userns.RunningInUserNS). */
-export function inUserNamespace(): boolean {
-  try {
-    const map = fs.readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/);
-    return !(map.length === 3 && map[0] === '0' && map[1] === '0' && map[2] === '4294967295');
-  } catch {
-    return false;
-  }
-}
+export { inUserNamespace };
 
 /**
  * runc's shouldHonorXDGRuntimeDir: the default state root is $XDG_RUNTIME_DIR/tsrun for a

@@ -8,6 +8,7 @@
 // every use); later commands find it there. Appended data costs the commands that never come
 // here (state, kill, list, ...) nothing: it is not even mapped (bun's own embedded files are
 // read at start-up, ~300 page faults more per command).
+import { inUserNamespace } from '../user-namespace.js';
 import { closeSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -67,7 +68,8 @@ function checkTree(files: SupportFiles, sizes?: Record<'init' | 'shim' | 'koffi'
 /** The cache's parent: root's /run/tsrun-lib, a user's $XDG_RUNTIME_DIR/tsrun-lib. */
 function cacheBase(): string {
   const uid = process.geteuid?.() ?? 0;
-  if (uid === 0) return '/run/tsrun-lib';
+  // uid 0 of a user namespace (rootless podman) is not the host's root: /run is not its own.
+  if (uid === 0 && !inUserNamespace()) return '/run/tsrun-lib';
   const xdg = process.env.XDG_RUNTIME_DIR;
   return join(xdg && xdg.startsWith('/') ? xdg : `/run/user/${uid}`, 'tsrun-lib');
 }
