@@ -40,7 +40,7 @@ $(VALIDATORS): $(wildcard schema/*.json) scripts/build-validators.ts | npm-deps
 BUN_COMPILE := $(BUN) build --compile --splitting --minify --bytecode --format=esm \
   --no-compile-autoload-dotenv --no-compile-autoload-bunfig --compile-jit-policy=1000
 # One self-contained file: tsrun-init, the shim and koffi.node are appended to what bun compiled
-# (scripts/append-natives.ts; src/shim/resources.ts unpacks them when a command needs them). They
+# (scripts/append-natives.ts; src/native/resources.ts unpacks them when a command needs them). They
 # stay in $(LIBDIR) too, for the tests run from the sources.
 NATIVES := $(LIBDIR)/tsrun-init $(LIBDIR)/libtsrun-shim.so $(LIBDIR)/koffi/linux_x64/koffi.node
 # x86-64: the entry stub that records the caller's RLIMIT_NOFILE before bun raises it.

@@ -3,9 +3,9 @@ FFI_LIBDIR := build/lib/tsrun
 FFI_CFLAGS := -Wall -Wextra -Werror -Wno-format-zero-length
 FFI_OUTPUTS := $(FFI_LIBDIR)/libtsrun-shim.so $(FFI_LIBDIR)/tsrun-init
 
-# The op table's generated files (committed; test/shim/op-table.test.ts fails when they are stale).
-GENERATED_OPS := ffi/init/op-table.h ffi/init/op-table.c src/shim/ops.ts ffi/PLAN.md
-$(GENERATED_OPS) &: src/shim/op-table.ts scripts/gen-ops.ts | npm-deps
+# The op table's generated files (committed; test/native/op-table.test.ts fails when they are stale).
+GENERATED_OPS := ffi/init/op-table.h ffi/init/op-table.c src/native/ops.ts ffi/PLAN.md
+$(GENERATED_OPS) &: src/native/op-table.ts scripts/gen-ops.ts | npm-deps
 	node_modules/.bin/bun scripts/gen-ops.ts
 
 $(FFI_LIBDIR)/libtsrun-shim.so: ffi/shim/shim.c ffi/plan.h

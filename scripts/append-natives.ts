@@ -3,12 +3,12 @@
 //   a segment of its own (the PT_NOTE program header becomes its PT_LOAD; the notes stay in the
 //   file as sections), so tsrun learns the RLIMIT_NOFILE it was started with;
 // - appends tsrun-init, libtsrun-shim.so and koffi.node, then a footer that says where they are
-//   (the format: src/shim/resources.ts), making it one self-contained file. Bun finds its own
+//   (the format: src/native/resources.ts), making it one self-contained file. Bun finds its own
 //   code in its ELF section and ignores what follows.
 //   node_modules/.bin/bun scripts/append-natives.ts [--entry STUB.bin] COMPILED OUT INIT SHIM KOFFI
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { FOOTER_MAGIC, FOOTER_SIZE } from '../src/shim/resources.js';
+import { FOOTER_MAGIC, FOOTER_SIZE } from '../src/native/support-files.js';
 
 let argv = process.argv.slice(2);
 let stubFile: string | undefined;

@@ -13,7 +13,7 @@
 import { deviceAccess } from './device-access.js';
 import * as fs from 'node:fs';
 import type { DeviceCgroup } from '../spec/types.js';
-import { type Bpf, closeFd, loadBpf, openCgroupDir } from '../shim/bpf.js';
+import { type Bpf, closeFd, loadBpf, openCgroupDir } from '../native/bpf.js';
 import { CgroupError, DEFAULT_ROOT, cgroupRoot, describeError, errnoCode, warn } from './fs.js';
 
 export const BPF_DEVCG_ACC_MKNOD = 1;

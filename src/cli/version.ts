@@ -39,7 +39,7 @@ export function libseccompFromFileName(dirs: readonly string[] = libraryDirs()):
 /** libseccomp's own seccomp_version(), through koffi (about 10 ms: only when the file name fails). */
 async function libseccompFromLibrary(): Promise<string> {
   try {
-    const { loadLibSeccomp } = await import('../shim/libseccomp.js');
+    const { loadLibSeccomp } = await import('../native/libseccomp.js');
     return (await loadLibSeccomp()).version;
   } catch {
     return 'unknown';

@@ -4,7 +4,7 @@
 // sources, the parent process's limit is the best guess.
 import * as fs from 'node:fs';
 import { callerNofile } from '../caller-nofile.js';
-import { koffi } from '../shim/koffi.js';
+import { koffi } from '../native/koffi.js';
 
 const RLIMIT_NOFILE = 7;
 const INFINITY = (1n << 64n) - 1n;

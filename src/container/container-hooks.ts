@@ -5,12 +5,12 @@
 // and runs the hooks with HOOK ops.
 import * as fs from 'node:fs';
 import type { Hook, State } from '../spec/types.js';
-import type { PlanOp } from '../shim/plan.js';
-import { F_HOST, Op } from '../shim/ops.js';
+import type { PlanOp } from '../native/plan.js';
+import { F_HOST, Op } from '../native/ops.js';
 import { NS_FLAGS } from '../linux/constants.js';
 import { hookOp } from '../linux/create-plan.js';
-import { launchInit } from '../shim/init-protocol.js';
-import type { Native, Rlimit } from '../shim/native.js';
+import { launchInit } from '../native/init-protocol.js';
+import type { Native, Rlimit } from '../native/native.js';
 
 // The user namespace first: it grants the rights to join the others (rootless, too), the mount
 // namespace last. The time namespace of the container's process is the init's time_for_children.

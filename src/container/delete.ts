@@ -3,13 +3,13 @@
 import * as fs from 'node:fs';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
-import { runHook } from './hooks.js';
+import { runHook } from './runtime-hooks.js';
 import { requireStatus } from './lifecycle.js';
 import { withLock } from './lock.js';
 import type { ContainerRecord } from './record.js';
 import { currentStatus, isAlive, specState } from './status.js';
 import { Store } from './store.js';
-import { loadNative } from '../shim/native.js';
+import { loadNative } from '../native/native.js';
 import { unmountHostRootfs } from './host-rootfs.js';
 import { signalCgroup } from './kill.js';
 import { fault } from './fault.js';

@@ -1,7 +1,7 @@
 // The file descriptors create hands to tsrun-init: the exec fifo and the console socket.
 import * as fs from 'node:fs';
 import { TsrunError, describeError } from '../errors.js';
-import type { Native } from '../shim/native.js';
+import type { Native } from '../native/native.js';
 
 export async function makeFifo(native: Native, file: string): Promise<void> {
   try {

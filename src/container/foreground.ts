@@ -1,6 +1,6 @@
 // A container process in the foreground (`run`, `exec`): forward signals, proxy the terminal,
 // wait for the exit status.
-import type { Native } from '../shim/native.js';
+import type { Native } from '../native/native.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGCONT', 'SIGWINCH'];
 

@@ -3,7 +3,7 @@
 // then live in the caller's mount namespace. runc leaves them there when the container is
 // gone; tsrun detaches them at delete, and when create fails.
 import { fs } from '../io.js';
-import type { Native } from '../shim/native.js';
+import type { Native } from '../native/native.js';
 
 const MNT_DETACH = 2;
 /** More stacked mounts than this at one path is not something create made. */

@@ -2,9 +2,9 @@
 // into a new user namespace, its maps written, the namespace kept open as an fd.
 import * as fs from 'node:fs';
 import type { Mount } from '../spec/types.js';
-import { launchInit } from '../shim/init-protocol.js';
-import type { Native } from '../shim/native.js';
-import { Op } from '../shim/ops.js';
+import { launchInit } from '../native/init-protocol.js';
+import type { Native } from '../native/native.js';
+import { Op } from '../native/ops.js';
 import { CLONE } from '../linux/constants.js';
 import { parseMountOptions } from '../linux/mount-options.js';
 import { formatIdMap } from '../linux/namespaces-plan.js';

@@ -2,7 +2,7 @@
 import type { Ctx } from '../cli/context.js';
 import { TsrunError } from '../errors.js';
 import { trace } from '../trace.js';
-import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, PR_SET_CHILD_SUBREAPER } from '../shim/native.js';
+import { AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, PR_SET_CHILD_SUBREAPER } from '../native/native.js';
 import { createContainer, type CreateOptions } from './create.js';
 import { destroy } from './delete.js';
 import { waitForeground } from './foreground.js';
@@ -18,7 +18,7 @@ export interface RunOptions extends CreateOptions {
 
 export async function run(ctx: Ctx, o: RunOptions): Promise<number> {
   let pair: [number, number] | undefined;
-  const { loadNative } = await import('../shim/native.js');
+  const { loadNative } = await import('../native/native.js');
   const native = await loadNative();
   if (!o.detach && !o.noSubreaper) native.prctl(PR_SET_CHILD_SUBREAPER, 1);
   if (!o.detach && o.consoleSocket === undefined) {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { constants } from 'node:os';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
-import { runHooks } from './hooks.js';
+import { runHooks } from './runtime-hooks.js';
 import { requireStatus } from './lifecycle.js';
 import { withLock } from './lock.js';
 import type { ContainerRecord } from './record.js';

@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import type { Hook, Mount, Spec } from '../spec/types.js';
 import { isBindMount } from '../spec/semantics.js';
-import type { PlanOp } from '../shim/plan.js';
-import { Op } from '../shim/ops.js';
+import type { PlanOp } from '../native/plan.js';
+import { Op } from '../native/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
 import { planBindTrees, planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
 import { consoleOp, planProcess, type ProcessContext } from './process-plan.js';

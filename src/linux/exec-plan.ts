@@ -1,8 +1,8 @@
 // The launch plan of `tsrun exec`: join every namespace of a running container, fork into its
 // pid namespace, then the same process set-up as the container's own process.
 import type { NamespaceType, Process } from '../spec/types.js';
-import type { PlanOp } from '../shim/plan.js';
-import { Op } from '../shim/ops.js';
+import type { PlanOp } from '../native/plan.js';
+import { Op } from '../native/ops.js';
 import { NS_FLAGS, NS_NAMES } from './constants.js';
 import { planProcess, type ProcessContext } from './process-plan.js';
 import type { HostFacts } from './host-facts.js';

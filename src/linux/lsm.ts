@@ -3,8 +3,8 @@
 // a container that asked for confinement never runs silently unconfined.
 import * as fs from 'node:fs';
 import type { Process } from '../spec/types.js';
-import type { PlanOp } from '../shim/plan.js';
-import { Op } from '../shim/ops.js';
+import type { PlanOp } from '../native/plan.js';
+import { Op } from '../native/ops.js';
 
 export interface LsmHost {
   apparmor: boolean;

@@ -1,7 +1,7 @@
 // linux.memoryPolicy -> a MEMPOLICY op: set_mempolicy(2) in tsrun-init before the exec, so the
 // container process and its children allocate from the nodes given.
-import type { PlanOp } from '../shim/plan.js';
-import { Op } from '../shim/ops.js';
+import type { PlanOp } from '../native/plan.js';
+import { Op } from '../native/ops.js';
 
 const MODES: Record<string, number> = {
   MPOL_DEFAULT: 0,

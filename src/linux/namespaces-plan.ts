@@ -1,8 +1,8 @@
 // Namespaces: which ones clone() creates, which ones tsrun-init joins or unshares, and whether
 // it has to fork so that the process lands in a new or joined pid namespace.
 import type { IDMapping, Namespace, NamespaceType } from '../spec/types.js';
-import type { PlanOp } from '../shim/plan.js';
-import { F_HOST, Op } from '../shim/ops.js';
+import type { PlanOp } from '../native/plan.js';
+import { F_HOST, Op } from '../native/ops.js';
 import { CLONE, NS_FLAGS } from './constants.js';
 
 export interface NamespacePlan {

@@ -1,8 +1,8 @@
 // The container process: rlimits, scheduling, identity, capabilities, no_new_privs, seccomp,
 // terminal, the executable lookup — the tail of every plan (create and exec).
 import type { Capabilities, Process } from '../spec/types.js';
-import type { PlanOp } from '../shim/plan.js';
-import { Op } from '../shim/ops.js';
+import type { PlanOp } from '../native/plan.js';
+import { Op } from '../native/ops.js';
 import { capabilityNumber } from '../spec/capabilities.js';
 import { rlimitNumber } from '../spec/rlimits.js';
 import { planLsm, type LsmHost } from './lsm.js';

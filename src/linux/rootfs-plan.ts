@@ -3,8 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Device, Mount, Spec } from '../spec/types.js';
-import type { PlanOp } from '../shim/plan.js';
-import { F_HOST, F_NO_SYMLINKS, F_OPTIONAL, Op } from '../shim/ops.js';
+import type { PlanOp } from '../native/plan.js';
+import { F_HOST, F_NO_SYMLINKS, F_OPTIONAL, Op } from '../native/ops.js';
 import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { withMountLabel } from './lsm.js';

@@ -1,7 +1,7 @@
 // linux.seccomp -> a BPF program (compiled by libseccomp in the parent) and seccomp() flags.
 import type { Seccomp, State } from '../spec/types.js';
-import { loadLibSeccomp, type ArgCmp, type LibSeccomp } from '../shim/libseccomp.js';
-import { initJson } from '../shim/plan.js';
+import { loadLibSeccomp, type ArgCmp, type LibSeccomp } from '../native/libseccomp.js';
+import { initJson } from '../native/plan.js';
 import { AUDIT_ARCH_X86_64, MAX_INSNS, SCMP_ARCH_X32, enosysStub, type ArchLimits } from './seccomp-enosys.js';
 import { endianness } from 'node:os';
 

@@ -14,8 +14,8 @@ import {
 } from '../../src/cgroups/devices-ebpf.js';
 import { cgDir, setWarningHandler } from '../../src/cgroups/fs.js';
 import { applyDevicesV2 } from '../../src/cgroups/resources.js';
-import { BPF_F_ALLOW_MULTI, type Bpf, closeFd, loadBpf, openCgroupDir } from '../../src/shim/bpf.js';
-import { SysError } from '../../src/shim/native.js';
+import { BPF_F_ALLOW_MULTI, type Bpf, closeFd, loadBpf, openCgroupDir } from '../../src/native/bpf.js';
+import { SysError } from '../../src/native/native.js';
 import { DEFAULT_ALLOWED_DEVICES } from '../../src/linux/device-rules.js';
 import type { DeviceCgroup } from '../../src/spec/types.js';
 import { removeCgroupTree } from './fixtures/host.js';

@@ -8,7 +8,7 @@ import { GLOBAL_FLAGS } from '../../src/cli/globals.js';
 import { HELP } from '../../src/cli/help-text.js';
 import { COMMANDS } from '../../src/cli/table.js';
 import { libseccompFromFileName } from '../../src/cli/version.js';
-import { loadLibSeccomp } from '../../src/shim/libseccomp.js';
+import { loadLibSeccomp } from '../../src/native/libseccomp.js';
 import { BUN, REPO, record, spawnSleep, tempDir, tsrun, writeRecord } from './fixtures/support.js';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;

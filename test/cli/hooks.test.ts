@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { runHook, runHooks } from '../../src/container/hooks.js';
+import { runHook, runHooks } from '../../src/container/runtime-hooks.js';
 import type { State } from '../../src/spec/types.js';
 import { tempDir } from './fixtures/support.js';
 

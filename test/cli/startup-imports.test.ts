@@ -48,7 +48,7 @@ const command = (name: string) => join(SRC, 'cli', 'commands', `${name}.ts`);
 
 t.test('the import graph walker sees through re-exports and skips type-only imports', async (t) => {
   const create = rel(closure(command('create')));
-  t.ok(create.includes('src/shim/koffi.ts'), 'create reaches koffi (it clones)');
+  t.ok(create.includes('src/native/koffi.ts'), 'create reaches koffi (it clones)');
   t.ok(create.some((f) => f.startsWith('src/spec/generated/validators')), 'create reaches the validators');
   t.notOk(rel(closure(command('state'))).includes('src/spec/types.ts'), 'a type-only module is not loaded');
 });

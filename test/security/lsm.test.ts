@@ -6,9 +6,9 @@
 import { constants } from 'node:os';
 import { fakeHost } from '../helpers/fake-host.js';
 import t from 'tap';
-import { Op, F_HOST } from '../../src/shim/ops.js';
-import { launchInit, InitOpError } from '../../src/shim/init-protocol.js';
-import type { PlanOp } from '../../src/shim/plan.js';
+import { Op, F_HOST } from '../../src/native/ops.js';
+import { launchInit, InitOpError } from '../../src/native/init-protocol.js';
+import type { PlanOp } from '../../src/native/plan.js';
 import { planLsm, probeLsmHost, withMountLabel, type LsmHost } from '../../src/linux/lsm.js';
 import { planProcess } from '../../src/linux/process-plan.js';
 import { buildCreatePlan } from '../../src/linux/create-plan.js';

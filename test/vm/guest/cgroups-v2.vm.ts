@@ -263,9 +263,9 @@ t.test('device rules are enforced on v2 (the eBPF device filter)', async (t) => 
 // The init is cloned into its cgroup (CLONE_INTO_CGROUP). A cgroup at its pids.max refuses that
 // fork but not a migration: launchInit then clones outside and writes cgroup.procs.
 t.test('launchInit: into the cgroup at clone time, or moved in when pids.max refuses the clone', async (t) => {
-  const { launchInit } = await import('../../../src/shim/init-protocol.js');
-  const { Op } = await import('../../../src/shim/ops.js');
-  const { loadNative } = await import('../../../src/shim/native.js');
+  const { launchInit } = await import('../../../src/native/init-protocol.js');
+  const { Op } = await import('../../../src/native/ops.js');
+  const { loadNative } = await import('../../../src/native/native.js');
   const native = await loadNative();
   const plan = [{ op: Op.SYNC, ints: ['C'.charCodeAt(0)], what: 'sync' }, { op: Op.READY, what: 'ready' }];
   for (const limit of [undefined, 0]) {

@@ -3,10 +3,10 @@ import t from 'tap';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Op } from '../../src/shim/ops.js';
-import { loadNative, AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from '../../src/shim/native.js';
-import { launchInit, InitOpError, InitExitError } from '../../src/shim/init-protocol.js';
-import type { PlanOp } from '../../src/shim/plan.js';
+import { Op } from '../../src/native/ops.js';
+import { loadNative, AF_UNIX, SOCK_STREAM, SOCK_CLOEXEC } from '../../src/native/native.js';
+import { launchInit, InitOpError, InitExitError } from '../../src/native/init-protocol.js';
+import type { PlanOp } from '../../src/native/plan.js';
 import { createCgroup, destroyCgroup, openEntry, type CgroupHandle } from '../../src/cgroups/index.js';
 import { childrenOf, statusField } from './fixtures/helpers.js';
 

@@ -157,7 +157,7 @@ function find(): SupportFiles {
   const env = process.env.TSRUN_LIBDIR;
   if (env) return checkTree(layout(resolve(env), join('koffi', 'linux_x64', 'koffi.node')));
   if (isCompiled()) return unpack();
-  // Running from the sources: src/shim/resources.ts -> <repo>/build/lib/tsrun
+  // Running from the sources: src/native/resources.ts -> <repo>/build/lib/tsrun
   const here = dirname(process.getBuiltinModule('node:url').fileURLToPath(import.meta.url));
   return layout(resolve(here, '..', '..', 'build', 'lib', 'tsrun'), join('koffi', 'linux_x64', 'koffi.node'));
 }

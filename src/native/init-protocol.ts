@@ -3,7 +3,7 @@
 import { readSync, writeSync } from 'node:fs';
 import { encodePlan, type PlanOp } from './plan.js';
 import { Op } from './ops.js';
-import { initPath } from './resources.js';
+import { initPath } from './support-files.js';
 import { errnoName, loadNative, O_CLOEXEC, SysError, WNOHANG, type Native, type Rlimit, type WaitResult } from './native.js';
 import type { CgroupEntry } from '../cgroups/manage.js';
 

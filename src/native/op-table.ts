@@ -1,6 +1,6 @@
 // The one source of truth for the launch plan's operations: their codes, names and operands.
 // scripts/gen-ops.ts generates from it ffi/init/op-table.h and ffi/init/op-table.c (the C enum,
-// names and dispatch table), src/shim/ops.ts (the codes and one typed constructor per
+// names and dispatch table), src/native/ops.ts (the codes and one typed constructor per
 // operation) and the operations table of ffi/PLAN.md. `make build` regenerates them; a test
 // fails when a generated file is stale.
 

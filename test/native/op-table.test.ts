@@ -1,11 +1,11 @@
-// The op table (src/shim/op-table.ts) is the one source of the ops' codes, names and operands:
+// The op table (src/native/op-table.ts) is the one source of the ops' codes, names and operands:
 // the generated C and TypeScript files and ffi/PLAN.md must be what scripts/gen-ops.ts makes of it.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { OPS } from '../../src/shim/op-table.js';
-import { Op, cgroupJoin, exec, hook, mount, user } from '../../src/shim/ops.js';
+import { OPS } from '../../src/native/op-table.js';
+import { Op, cgroupJoin, exec, hook, mount, user } from '../../src/native/ops.js';
 import { repoRoot } from '../helpers/index.js';
 
 t.test('the generated files are up to date with the table', async (t) => {

@@ -3,7 +3,7 @@
 // module has every function tsrun uses (load, func, struct, decode, errno, ...).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { koffiPath, libDir } from './resources.js';
+import { koffiPath, libDir } from './support-files.js';
 
 export type Koffi = typeof import('koffi');
 

@@ -3,8 +3,8 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Op, F_HOST, F_OPTIONAL } from '../../src/shim/ops.js';
-import { loadNative, PR_SET_CHILD_SUBREAPER } from '../../src/shim/native.js';
+import { Op, F_HOST, F_OPTIONAL } from '../../src/native/ops.js';
+import { loadNative, PR_SET_CHILD_SUBREAPER } from '../../src/native/native.js';
 import {
   CLONE_NEWIPC, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID,
   MS_PRIVATE, MS_REC, childrenOf, makeRootfs, makeTmp, runCreate, statusField,

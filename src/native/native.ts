@@ -1,5 +1,5 @@
-// Typed bindings to libtsrun-shim.so (ffi/PLAN.md) and libc, through koffi (src/shim/koffi.ts).
-import { shimPath } from './resources.js';
+// Typed bindings to libtsrun-shim.so (ffi/PLAN.md) and libc, through koffi (src/native/koffi.ts).
+import { shimPath } from './support-files.js';
 import { koffi as loadKoffi } from './koffi.js';
 
 export interface WaitResult {
