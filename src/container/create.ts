@@ -8,7 +8,7 @@ import { trace } from '../trace.js';
 import type { Hook, Process, Resources, Spec, State } from '../spec/types.js';
 import { loadConfig } from '../spec/load-config.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
-import { realHost } from '../linux/host-facts.js';
+import { realHost, type HostFacts } from '../linux/host-facts.js';
 import { initJson, pidInInit } from '../native/plan.js';
 import { loadNative, type Native } from '../native/native.js';
 import { initPath } from '../native/support-files.js';
@@ -104,6 +104,10 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
   if (o.pidFile && !fs.existsSync(path.dirname(path.resolve(o.pidFile)))) {
     throw new TsrunError(`--pid-file ${o.pidFile}: no such directory ${path.dirname(path.resolve(o.pidFile))}`);
   }
+  // The bundle is judged whole before anything is made: a dry build runs every check of the plan
+  // builders (mounts, /proc, labels, ...); the plan is built again once its fds exist.
+  const host = realHost({ inUserns: inUserNamespace() });
+  judgePlan(spec, rootfsDir, bundle, o.noPivot, host);
   const native = await loadNative();
   trace('create: native loaded');
   const unwind = new Unwind();
@@ -111,7 +115,7 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
     const dir = store.createDir(o.id);
     fault('create:dir');
     unwind.add(() => store.remove(o.id));
-    return await withLock(ctx.root, o.id, () => launch(ctx, o, spec, bundle, dir, store, native, unwind));
+    return await withLock(ctx.root, o.id, () => launch(ctx, o, spec, bundle, dir, store, native, unwind, host));
   } catch (e) {
     await unwind.run();
     throw e;
@@ -127,6 +131,7 @@ async function launch(
   store: Store,
   native: Native,
   unwind: Unwind,
+  host: HostFacts,
 ): Promise<Created> {
   const rootfs = path.resolve(bundle, spec.root!.path);
   const record: ContainerRecord = {
@@ -194,7 +199,6 @@ async function launch(
   const listenerFd = seccomp.listenerFd;
   if (listenerFd !== undefined) ownFds.push(listenerFd);
 
-  const host = realHost({ inUserns: inUserNamespace() });
   // pid: the init's; 'forked' when the plan forks, so that only tsrun-init learns the pid.
   const build = (initPid: number | 'forked'): CreatePlan => {
     const pid = initPid === 'forked' ? pidInInit() : initPid;
@@ -285,6 +289,29 @@ async function launch(
   closeOwn();
   idmaps.close();
   return { record, native };
+}
+
+/** Builds the plan with stand-ins for what does not exist yet, for its checks only. */
+function judgePlan(spec: Spec, rootfs: string, bundle: string, noPivot: boolean, host: HostFacts): void {
+  try {
+    buildCreatePlan({
+      host,
+      spec,
+      rootfs,
+      bundle,
+      noPivot,
+      cgroupDir: () => undefined,
+      // as idmapNamespaces(): a user namespace for each idmapped mount that has its mappings
+      idmapFd: (m) => (m.uidMappings && m.gidMappings ? -1 : undefined),
+      consoleFd: spec.process?.terminal ? -1 : undefined,
+      fifoFd: -1,
+      firstClosedFd: 3,
+      startState: '{}',
+      inUserns: inUserNamespace(),
+    });
+  } catch (e) {
+    throw new TsrunError((e as Error).message);
+  }
 }
 
 /** O_PATH (open(2)): a handle that neither reads nor writes; Node has no constant for it. */

@@ -270,3 +270,17 @@ t.test('/proc as a bind mount of something that is not a procfs is refused', { s
   t.match(r.stderr, new RegExp(`^tsrun: create ${id}: config.json /mounts/0: /proc must be a procfs`));
   await assertNoLeaks(t, before);
 });
+
+// A bundle is judged whole before anything is made: a plan check (here a bind source that does
+// not exist) fails create before the state dir, the cgroup or the init exist.
+t.test('a config the plan refuses fails create before anything is made', { skip: !testingTsrun() && 'tsrun --debug records' }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const b = makeBundle(t, (c) => { c.mounts.push({ destination: '/data', type: 'bind', source: '/nonexistent-tsrun-source', options: ['rbind'] }); });
+  const r = rt(t, ['--debug', 'create', '--bundle', b.dir, id]);
+  t.not(r.status, 0, 'create fails', { detail: describe(r) });
+  t.match(r.stderr, /mount \/data: source \/nonexistent-tsrun-source: no such file or directory/, 'the line names the mount and the cause');
+  t.notMatch(r.stderr, /level=debug msg="create [^"]*: cgroup /, 'no cgroup was made');
+  t.notMatch(r.stderr, /nsexec container setup/, 'no init was started');
+  await assertNoLeaks(t, before);
+});
