@@ -366,6 +366,47 @@ int tsrun_recv_fd(int sock)
 	return fd;
 }
 
+/*
+ * One message of a SOCK_SEQPACKET socket (CRIU's RPC) into buf, with the first fd passed along
+ * with it (O_CLOEXEC) in *fd, else -1. Returns its length, or -errno (-EMSGSIZE: truncated).
+ */
+int tsrun_recv_msg(int sock, void *buf, int len, int *fd)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			return -errno;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int nfd = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i, f;
+			for (i = 0; i < nfd; i++) {
+				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+				if (*fd < 0)
+					*fd = f;
+				else
+					close(f);
+			}
+		}
+	}
+	if (msg.msg_flags & MSG_TRUNC) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return -EMSGSIZE;
+	}
+	return (int)n;
+}
+
 /* Foreground wait: forward the usual terminal/control signals to pid until it exits. */
 static volatile pid_t fwd_pid;
 

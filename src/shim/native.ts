@@ -30,6 +30,8 @@ export interface Native {
   sendFd(sock: number, fd: number): void;
   /** Receives one fd (O_CLOEXEC) over a unix socket. */
   recvFd(sock: number): number;
+  /** One message of a SOCK_SEQPACKET socket into buf, and the fd passed with it (O_CLOEXEC), else -1. */
+  recvMsg(sock: number, buf: Buffer): { length: number; fd: number };
   pipe2(flags: number): [number, number];
   socketpair(domain: number, type: number, protocol: number): [number, number];
   /** Returns null with WNOHANG when no child changed state. */
@@ -61,6 +63,7 @@ export const WALL = 0x40000000;
 export const PR_SET_CHILD_SUBREAPER = 36;
 export const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
+export const SOCK_SEQPACKET = 5;
 export const SOCK_CLOEXEC = O_CLOEXEC;
 
 // Linux errno values the FFI code tests for (the same on x86-64 and arm64).
@@ -120,6 +123,7 @@ async function load(): Promise<Native> {
   );
   const tsrunSendFd = shim.func('int tsrun_send_fd(int sock, int fd)');
   const tsrunRecvFd = shim.func('int tsrun_recv_fd(int sock)');
+  const tsrunRecvMsg = shim.func('int tsrun_recv_msg(int sock, _Out_ uint8_t *buf, int len, _Out_ int *fd)');
   const tsrunWaitForward = shim.func('int tsrun_wait_forward(int pid)');
   const tsrunForwardBegin = shim.func('int tsrun_forward_begin(int pid)');
   const cPipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
@@ -171,6 +175,11 @@ async function load(): Promise<Native> {
     recvFd(sock) {
       const r = tsrunRecvFd(sock) as number;
       return r < 0 ? fail('recvmsg', -r) : r;
+    },
+    recvMsg(sock, buf) {
+      const fd = new Int32Array(1);
+      const r = tsrunRecvMsg(sock, buf, buf.length, fd) as number;
+      return r < 0 ? fail('recvmsg', -r) : { length: r, fd: fd[0]! };
     },
     pipe2(flags) {
       const fds = new Int32Array(2);
