@@ -21,6 +21,7 @@ import { criuFailureMessage } from '../criu/log.js';
 import { checkFeatures, openDirFd } from '../criu/common.js';
 import { criuConfigFile, externalBinds, readDescriptors, restoreExtMounts, restoreNamespaces, stdioInheritFds } from '../criu/externals.js';
 import { mountCriuRoot } from '../criu/root-mount.js';
+import { prepareRestoreMounts } from '../criu/restore-mounts.js';
 import type { ContainerRecord } from './record.js';
 import { runHooks } from './hooks.js';
 import { readStartTime } from './status.js';
@@ -187,6 +188,12 @@ async function restoreLocked(
   }
   const mount = mountCriuRoot(rootfs, ctx.root, o.id);
   opts.root = mount.root;
+  try {
+    prepareRestoreMounts(rootfs, bundle, spec.mounts ?? []);
+  } catch (e) {
+    mount.release();
+    throw e;
+  }
   const state = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let restored: number | undefined;
   unwind.add(() => {

@@ -8,6 +8,7 @@ import { hostCgroupMounts } from '../cgroups/mounts.js';
 import { layout, type CgroupHandle } from '../cgroups/paths.js';
 import type { ExtMount, InheritFd, JoinNs } from './rpc.js';
 import { TsrunError, describeError } from '../errors.js';
+import { resolveInRoot } from './in-root.js';
 
 /** runc's name for the file in the image directory that lists the init's fds 0, 1 and 2. */
 export const DESCRIPTORS_FILE = 'descriptors.json';
@@ -15,7 +16,7 @@ export const DESCRIPTORS_FILE = 'descriptors.json';
 /** The devices every container gets (rootfs-plan's defaults), and the config's. */
 const DEFAULT_DEVICE_PATHS = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
 
-const isBind = (m: Mount) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+export const isBind = (m: Mount) => m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 
 /** A destination as the container sees it: absolute, clean. */
 const dest = (p: string) => path.posix.resolve('/', p);
@@ -27,12 +28,16 @@ interface ExtBind {
   source: string;
 }
 
-/** The bind mounts CRIU must not dump but leave for restore to provide: config binds, v1 cgroup dirs, devices. */
+/**
+ * The bind mounts CRIU must not dump but leave for restore to provide: config binds, v1 cgroup
+ * dirs, devices. Destinations are resolved in the rootfs (symlinks) as the mounts were made.
+ */
 export function externalBinds(spec: Spec, bundle: string, cgroup: CgroupHandle | undefined): ExtBind[] {
   const out: ExtBind[] = [];
+  const rootfs = path.resolve(bundle, spec.root?.path ?? 'rootfs');
   const cgroupns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'cgroup');
   for (const m of spec.mounts ?? []) {
-    if (isBind(m) && m.source) out.push({ dest: dest(m.destination), source: path.resolve(bundle, m.source) });
+    if (isBind(m) && m.source) out.push({ dest: resolveInRoot(rootfs, m.destination), source: path.resolve(bundle, m.source) });
     else if (m.type === 'cgroup' && !cgroupns && cgroup) out.push(...cgroupBinds(dest(m.destination), cgroup));
   }
   for (const p of [...DEFAULT_DEVICE_PATHS, ...(spec.linux?.devices ?? []).map((d) => d.path)]) {
@@ -57,6 +62,7 @@ function cgroupBinds(at: string, cgroup: CgroupHandle): ExtBind[] {
 
 /** Dump: each external bind is known by its mount point; masked files (a /dev/null bind) by "/dev/null". */
 export function dumpExtMounts(binds: ExtBind[], maskedPaths: readonly string[], pid: number): ExtMount[] {
+  // Masked paths are looked at through the container's own root.
   const out: ExtMount[] = binds.map((b) => ({ key: b.dest, val: b.dest }));
   for (const p of maskedPaths) {
     let st: fs.Stats;

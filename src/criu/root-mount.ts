@@ -9,13 +9,13 @@ import { koffi } from '../shim/koffi.js';
 import { errnoName } from '../shim/native.js';
 import { TsrunError } from '../errors.js';
 
-const MS_BIND = 0x1000;
-const MS_REC = 0x4000;
-const MNT_DETACH = 2;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MNT_DETACH = 2;
 
 let libc: { mount: (...a: unknown[]) => number; umount2: (...a: unknown[]) => number } | undefined;
 
-function c() {
+export function libcMount() {
   if (libc) return libc;
   const lib = koffi().load('libc.so.6');
   libc = {
@@ -30,13 +30,13 @@ export function mountCriuRoot(rootfs: string, stateRoot: string, id: string): { 
   const root = path.join(stateRoot, `.criu-root.${id}`);
   try {
     // A leftover of a restore that was killed: unmount and reuse it.
-    c().umount2(root, MNT_DETACH);
+    libcMount().umount2(root, MNT_DETACH);
     fs.rmdirSync(root);
   } catch {
     /* none */
   }
   fs.mkdirSync(root, { mode: 0o755 });
-  if (c().mount(rootfs, root, null, MS_BIND | MS_REC, null) < 0) {
+  if (libcMount().mount(rootfs, root, null, MS_BIND | MS_REC, null) < 0) {
     const e = koffi().errno();
     fs.rmdirSync(root);
     throw new TsrunError(`bind-mount the rootfs ${rootfs} on ${root} for CRIU: ${errnoName(e)}`);
@@ -44,7 +44,7 @@ export function mountCriuRoot(rootfs: string, stateRoot: string, id: string): { 
   return {
     root,
     release: () => {
-      c().umount2(root, MNT_DETACH);
+      libcMount().umount2(root, MNT_DETACH);
       try {
         fs.rmdirSync(root);
       } catch {

@@ -78,7 +78,7 @@ export async function criuCall(o: SwrkOptions, req: CriuReqMsg): Promise<CriuRes
     const rlimits = [callerRlimits() as unknown as Rlimit].filter((r) => r.length === 3);
     const env = Object.entries(process.env).map(([k, v]) => `${k}=${v ?? ''}`);
     try {
-      pid = native.spawn(o.criu, ['criu', 'swrk', String(server)], env, 0, [server, ...(o.keepFds ?? [])].sort((a, b) => a - b), rlimits);
+      pid = native.spawnHost(o.criu, ['criu', 'swrk', String(server)], env, [server, ...(o.keepFds ?? [])].sort((a, b) => a - b), rlimits);
     } catch (e) {
       throw new TsrunError(`cannot start ${o.criu} swrk`, { cause: e });
     } finally {
@@ -86,7 +86,18 @@ export async function criuCall(o: SwrkOptions, req: CriuReqMsg): Promise<CriuRes
       native.close(server);
     }
     await o.onSpawn?.(pid);
-    send(client, req);
+    const gone = (): never => {
+      const st = reap(native, pid!, 1000);
+      exited = st !== undefined;
+      throw new TsrunError(`criu ${reqTypeName(req.type)}: criu exited without an answer${st ? ` (${st})` : ''}`);
+    };
+    try {
+      send(client, req);
+    } catch (e) {
+      // EPIPE: criu is gone already (its own stderr, shared with ours, may say why).
+      if ((e as { code?: string }).code === 'EPIPE' || (e as { code?: string }).code === 'ECONNRESET') gone();
+      throw e;
+    }
     const timeout = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const buf = Buffer.alloc(MAX_MSG);
     for (;;) {
@@ -96,9 +107,7 @@ export async function criuCall(o: SwrkOptions, req: CriuReqMsg): Promise<CriuRes
       const { length, fd } = native.recvMsg(client, buf);
       if (length === 0) {
         if (fd >= 0) native.close(fd);
-        const st = reap(native, pid, 1000);
-        exited = st !== undefined;
-        throw new TsrunError(`criu ${reqTypeName(req.type)}: criu exited without an answer${st ? ` (${st})` : ''}`);
+        gone();
       }
       const resp = decodeResp(buf.subarray(0, length));
       if (resp.type !== ReqType.NOTIFY || !resp.success) {

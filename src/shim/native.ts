@@ -27,6 +27,8 @@ export interface Native {
     /** A cgroup2 directory fd the child is created in (clone3 CLONE_INTO_CGROUP), or -1. */
     cgroupFd?: number,
   ): number;
+  /** fork + exec of a host helper (criu) by its path: no namespaces, no sealed copy (scripts work). */
+  spawnHost(path: string, argv: readonly string[], envp: readonly string[], keepFds: readonly number[], rlimits: readonly Rlimit[]): number;
   sendFd(sock: number, fd: number): void;
   /** Receives one fd (O_CLOEXEC) over a unix socket. */
   recvFd(sock: number): number;
@@ -121,6 +123,9 @@ async function load(): Promise<Native> {
   const tsrunSpawn = shim.func(
     'int tsrun_spawn(const char *path, const char **argv, const char **envp, unsigned long flags, const int *keep, int nkeep, const long *rlimits, int nrl, int cgroup_fd)',
   );
+  const tsrunSpawnHost = shim.func(
+    'int tsrun_spawn_host(const char *path, const char **argv, const char **envp, const int *keep, int nkeep, const long *rlimits, int nrl)',
+  );
   const tsrunSendFd = shim.func('int tsrun_send_fd(int sock, int fd)');
   const tsrunRecvFd = shim.func('int tsrun_recv_fd(int sock)');
   const tsrunRecvMsg = shim.func('int tsrun_recv_msg(int sock, _Out_ uint8_t *buf, int len, _Out_ int *fd)');
@@ -166,6 +171,17 @@ async function load(): Promise<Native> {
         rlimits.length,
         cgroupFd,
       ) as number;
+      return r < 0 ? fail('spawn ' + path, -r) : r;
+    },
+    spawnHost(path, argv, envp, keepFds, rlimits) {
+      const rl = new BigInt64Array(rlimits.length * 3);
+      rlimits.forEach(([res, soft, hard], i) => {
+        rl[i * 3] = BigInt(res);
+        rl[i * 3 + 1] = BigInt(soft);
+        rl[i * 3 + 2] = BigInt(hard);
+      });
+      const r = tsrunSpawnHost(path, [...argv, null], [...envp, null], keepFds.length ? Int32Array.from(keepFds) : null, keepFds.length,
+        rlimits.length ? rl : null, rlimits.length) as number;
       return r < 0 ? fail('spawn ' + path, -r) : r;
     },
     sendFd(sock, fd) {
