@@ -9,7 +9,7 @@ import { loadConfig } from '../spec/load-config.js';
 import { loadNative } from '../shim/native.js';
 import type { CriuOptions } from '../criu/options.js';
 import { ReqType, reqTypeName, type CriuOptsMsg, type CriuReqMsg } from '../criu/rpc.js';
-import { criuCall, findCriu } from '../criu/swrk.js';
+import { criuCall, findCriu, type Notify } from '../criu/swrk.js';
 import { criuFailureMessage } from '../criu/log.js';
 import { checkFeatures, openDirFd, statusFdOk } from '../criu/common.js';
 import {
@@ -79,11 +79,9 @@ export async function checkpoint(ctx: Ctx, id: string, o: CriuOptions): Promise<
       if (o.preDump) await checkFeatures(call, { memTrack: true }, 'pre-dump (memory tracking)');
       if (o.lazyPages) {
         await checkFeatures(call, { lazyPages: true }, '--lazy-pages');
-        if (o.statusFd !== -1) {
-          statusFdOk(o.statusFd);
-          opts.statusFd = o.statusFd;
-          fds.push(o.statusFd);
-        }
+        // CRIU (3.15+) says "status-ready" when its page server is up; then \0 goes to
+        // --status-fd (runc's way with these CRIU versions, rather than CRIU's own status_fd).
+        if (o.statusFd !== -1) statusFdOk(o.statusFd);
       }
       if (!o.preDump) {
         opts.extMnt = dumpExtMounts(externalBinds(spec, r.bundle, r.cgroup), spec.linux?.maskedPaths ?? [], r.pid);
@@ -91,7 +89,18 @@ export async function checkpoint(ctx: Ctx, id: string, o: CriuOptions): Promise<
         fs.writeFileSync(path.join(o.imagesDir, DESCRIPTORS_FILE), JSON.stringify(stdioLinks(r.pid)), { mode: 0o600 });
       }
       const req: CriuReqMsg = { type: o.preDump ? ReqType.PRE_DUMP : ReqType.DUMP, opts };
-      const resp = await criuCall({ ...call, keepFds: [...fds].sort((a, b) => a - b) }, req);
+      let statusFd = o.statusFd;
+      const onNotify = (n: Notify): void => {
+        if (n.script !== 'status-ready' || statusFd === -1) return;
+        try {
+          fs.writeSync(statusFd, Buffer.from([0]));
+          fs.closeSync(statusFd);
+        } catch (e) {
+          ctx.log.warn(`checkpoint ${id}: cannot write \\0 to --status-fd ${statusFd}: ${describeError(e)}`);
+        }
+        statusFd = -1;
+      };
+      const resp = await criuCall({ ...call, keepFds: [...fds].sort((a, b) => a - b), onNotify }, req);
       if (!resp.success) {
         const detail = resp.crErrmsg ?? (resp.crErrno ? `errno ${resp.crErrno}` : undefined);
         throw new TsrunError(criuFailureMessage(`criu ${reqTypeName(req.type).toLowerCase().replace('_', '-')}`, path.join(logDir, 'dump.log'), detail));
