@@ -46,11 +46,15 @@ export function externalBinds(spec: Spec, bundle: string, cgroup: CgroupHandle |
   return out;
 }
 
-/** On a v1 or hybrid host, the container's /sys/fs/cgroup/<hierarchy> are binds of its host cgroup directories. */
+/**
+ * Without a cgroup namespace the container's cgroup mounts are binds of its host cgroup
+ * directories (rootfs-plan): /sys/fs/cgroup itself on a unified host, /sys/fs/cgroup/<hierarchy>
+ * on a v1 or hybrid one. (runc mounts a fresh cgroup2 on unified hosts, which CRIU dumps itself.)
+ */
 function cgroupBinds(at: string, cgroup: CgroupHandle): ExtBind[] {
   const hier = hostCgroupMounts();
-  if (hier.length === 1 && hier[0]!.version === 2) return []; // a real cgroup2 mount (or a bind of it: the same dir)
   const l = layout(cgroup);
+  if (hier.length === 1 && hier[0]!.version === 2) return l.v2 ? [{ dest: at, source: l.v2.dir }] : [];
   const out: ExtBind[] = [];
   for (const h of hier) {
     if (h.version === 2) continue;
