@@ -202,3 +202,42 @@ t.test('restore in the foreground: tsrun waits, forwards signals, deletes and ex
   t.equal(await done, 137, 'restore exits with 128+SIGKILL');
   t.equal(stateOf(t, c.id), undefined, 'the container was deleted');
 });
+
+t.test('a container with a terminal: restore hands the new pty master to --console-socket', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { openSync, closeSync } = await import('node:fs');
+  const { repoRoot } = await import('../../helpers/index.js');
+  const dir = context(t).dir;
+  /** A console-client listening on a socket; resolves with what it printed once it exits. */
+  const listen = async (name: string) => {
+    const sock = join(dir, `${name}.sock`);
+    const ready = join(dir, `${name}.ready`);
+    const out = join(dir, `${name}.out`);
+    const fd = openSync(out, 'w');
+    const cl = spawn('python3', [join(repoRoot, 'test', 'helpers', 'console-client.py'), sock, ready], { stdio: ['ignore', fd, 'inherit'] });
+    closeSync(fd);
+    t.teardown(() => {
+      if (cl.exitCode === null) cl.kill('SIGKILL');
+    });
+    t.ok(await waitUntil(() => existsSync(ready), { timeoutMs: 30_000 }), `${name}: the console client listens`);
+    return { sock, out: () => readFileSync(out, 'utf8') };
+  };
+  const id = uniqueId(t);
+  const { b, count } = countingBundle(t, (c) => {
+    c.process.terminal = true;
+  });
+  const first = await listen('first');
+  ok(t, rt(t, ['run', '-d', '--console-socket', first.sock, '--bundle', b.dir, id]), 'run -d --console-socket');
+  t.ok(await waitUntil(() => count() >= 20, { timeoutMs: 60_000 }), 'counting');
+  t.match(first.out(), /fds=1/, 'the first client got a pty master');
+  const img = join(dir, 'image');
+  ok(t, rt(t, ['checkpoint', '--image-path', img, id]), 'checkpoint (the pts slave, its master outside)');
+  const at = count();
+  const second = await listen('second');
+  ok(t, rt(t, ['restore', '-d', '--console-socket', second.sock, '--image-path', img, '--bundle', b.dir, id]), 'restore -d --console-socket');
+  t.ok(await waitUntil(() => /fds=1/.test(second.out()), { timeoutMs: 30_000 }), 'the new pty master arrived (orphan-pts-master)', { out: second.out() });
+  t.ok(await waitUntil(() => count() > at + 5, { timeoutMs: 60_000 }), 'the count goes on');
+  const x = rt(t, ['exec', id, 'sh', '-c', 'tty < /proc/1/fd/0']);
+  t.match(x.stdout, /^\/dev\/pts\/\d+/, 'the init has a pts again', { detail: describe(x) });
+  ok(t, rt(t, ['delete', '--force', id]), 'delete --force');
+});
