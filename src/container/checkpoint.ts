@@ -15,10 +15,19 @@ import { checkFeatures, openDirFd, statusFdOk } from '../criu/common.js';
 import {
   DESCRIPTORS_FILE, criuConfigFile, dumpExtMounts, dumpExternalNamespaces, externalBinds, freezeCgroup, stdioLinks,
 } from '../criu/externals.js';
+import { isFrozen, thaw, type CgroupHandle } from '../cgroups/index.js';
 import { destroy } from './delete.js';
 import { withLock } from './lock.js';
 import { currentStatus } from './status.js';
 import { Store } from './store.js';
+
+function thawIfFrozen(ctx: Ctx, id: string, cgroup: CgroupHandle): void {
+  try {
+    if (isFrozen(cgroup)) thaw(cgroup);
+  } catch (e) {
+    ctx.log.warn(`checkpoint ${id}: cannot thaw the container after the failed dump: ${describeError(e)}`);
+  }
+}
 
 export async function checkpoint(ctx: Ctx, id: string, o: CriuOptions): Promise<void> {
   const store = new Store(ctx.root);
@@ -37,6 +46,7 @@ export async function checkpoint(ctx: Ctx, id: string, o: CriuOptions): Promise<
     const criu = findCriu(ctx.criu);
     const native = await loadNative();
     const fds: number[] = [];
+    let dumped = false;
     try {
       fs.mkdirSync(o.imagesDir, { recursive: true, mode: 0o700 });
       const imagesFd = openDirFd(o.imagesDir, fds);
@@ -105,8 +115,12 @@ export async function checkpoint(ctx: Ctx, id: string, o: CriuOptions): Promise<
         const detail = resp.crErrmsg ?? (resp.crErrno ? `errno ${resp.crErrno}` : undefined);
         throw new TsrunError(criuFailureMessage(`criu ${reqTypeName(req.type).toLowerCase().replace('_', '-')}`, path.join(logDir, 'dump.log'), detail));
       }
+      dumped = true;
     } finally {
       for (const fd of fds) fs.closeSync(fd);
+      // A criu that died or was cut off mid-dump may leave the freezer on: a running container
+      // must not stay frozen because its checkpoint failed.
+      if (!dumped && status === 'running' && r.cgroup) thawIfFrozen(ctx, id, r.cgroup);
     }
     // CRIU killed the container's processes after the dump: what is left goes like `delete`.
     if (!o.leaveRunning && !o.preDump) await destroy(ctx, store, r);

@@ -104,7 +104,15 @@ export async function criuCall(o: SwrkOptions, req: CriuReqMsg): Promise<CriuRes
       if (!native.pollIn(client, timeout)) {
         throw new TsrunError(`criu ${reqTypeName(req.type)}: no answer from criu within ${Math.round(timeout / 1000)} s`);
       }
-      const { length, fd } = native.recvMsg(client, buf);
+      let got: { length: number; fd: number };
+      try {
+        got = native.recvMsg(client, buf);
+      } catch (e) {
+        // ECONNRESET: criu closed its end without reading our request (it died at once).
+        if ((e as { code?: string }).code === 'ECONNRESET') gone();
+        throw e;
+      }
+      const { length, fd } = got!;
       if (length === 0) {
         if (fd >= 0) native.close(fd);
         gone();

@@ -128,6 +128,17 @@ t.test('CRIU missing or failing: one clear error, and the container keeps runnin
   chmodSync(fake, 0o755);
   oneLine(t, rt(t, ['--criu', fake, 'checkpoint', '--image-path', join(dir, 'b'), c.id]), c.id, /criu exited without an answer \(exit status 3\)/);
   await unchanged(t, c);
+  // A criu that dies after freezing the container (as a real one cut off mid-dump would):
+  // the container must not stay frozen.
+  const cg = readFileSync(`/proc/${c.pid}/cgroup`, 'utf8');
+  const v1 = /^\d+:freezer:(.*)$/m.exec(cg)?.[1];
+  const freezeFile = v1 !== undefined ? `/sys/fs/cgroup/freezer${v1}/freezer.state` : `/sys/fs/cgroup${/^0::(.*)$/m.exec(cg)![1]}/cgroup.freeze`;
+  const freezer = join(dir, 'freezing-criu');
+  writeFileSync(freezer, `#!/bin/sh\necho ${v1 !== undefined ? 'FROZEN' : '1'} > ${freezeFile}\nsleep 0.3\nexit 1\n`);
+  chmodSync(freezer, 0o755);
+  oneLine(t, rt(t, ['--criu', freezer, 'checkpoint', '--image-path', join(dir, 'c'), c.id]), c.id, /criu exited without an answer \(exit status 1\)/);
+  t.match(readFileSync(freezeFile, 'utf8'), v1 !== undefined ? /THAWED/ : /0/, 'the cgroup is thawed');
+  await unchanged(t, c);
   if (!criuWorks) {
     // This host: criu's kerndat set-up fails; its complaint and its log come back in the one line.
     const img = join(dir, 'real');
