@@ -171,14 +171,15 @@ t.test('a failed restore leaves nothing, and the images can be restored afterwar
   const img = join(context(t).dir, 'image');
   ok(t, rt(t, ['checkpoint', '--image-path', img, c.id]), 'checkpoint');
   const at = c.count();
-  // A bundle whose bind mount source is gone (refused before CRIU), and images whose memory
-  // pages are cut short (CRIU fails in the middle of the restore, its tasks already forked).
+  // A bundle whose bind mount source is gone (refused before CRIU), and one without the /data
+  // mount the images have (CRIU finds no external mount for it and fails mid-restore).
+  // (Images with truncated pages made CRIU 3.17 hang instead of failing: not used here.)
   const broken = countingBundle(t);
   spawnSync('rmdir', [broken.data]);
-  const cut = join(context(t).dir, 'cut');
-  spawnSync('cp', ['-a', img, cut]);
-  for (const f of readdirSync(cut).filter((n) => n.startsWith('pages-'))) spawnSync('truncate', ['-s', '0', join(cut, f)]);
-  for (const [what, bundle, images] of [['missing bind source', broken.b.dir, img], ['truncated pages', c.b.dir, cut]] as const) {
+  const noData = countingBundle(t, (cfg) => {
+    cfg.mounts = cfg.mounts.filter((m: { destination: string }) => m.destination !== '/data');
+  });
+  for (const [what, bundle, images] of [['missing bind source', broken.b.dir, img], ['a mount missing from the bundle', noData.b.dir, img]] as const) {
     const id = uniqueId(t);
     const r = rt(t, ['restore', '-d', '--image-path', images, '--bundle', bundle, id]);
     t.not(r.status, 0, `${what}: restore fails`, { detail: describe(r) });
