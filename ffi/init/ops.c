@@ -443,6 +443,28 @@ int op_chown(const struct rec *r)
 	return e ? fail(e, "%s", S(0)) : 0;
 }
 
+/*
+ * Like runc (reOpenDevNull): stdio that is the host's /dev/null is reopened from the
+ * container's own /dev/null once the root is switched, so that no fd of the container points
+ * into a mount outside it (CRIU cannot dump such a file). Best effort: no /dev/null, no change.
+ */
+static void reopen_dev_null(void)
+{
+	struct stat st, null_st;
+	int fd, i;
+
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &null_st) == 0 && S_ISCHR(null_st.st_mode) && null_st.st_rdev == makedev(1, 3)) {
+		for (i = 0; i < 3; i++)
+			if (fstat(i, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev &&
+			    (st.st_dev != null_st.st_dev || st.st_ino != null_st.st_ino))
+				dup3(fd, i, 0);
+	}
+	close(fd);
+}
+
 int op_pivot_root(const struct rec *r)
 {
 	const char *root = root_path();
@@ -464,6 +486,7 @@ int op_pivot_root(const struct rec *r)
 	if (chdir("/") < 0)
 		return fail(errno, "/");
 	root_drop();
+	reopen_dev_null();
 	return 0;
 }
 
@@ -484,6 +507,7 @@ int op_move_root(const struct rec *r)
 	if (chdir("/") < 0)
 		return fail(errno, "/");
 	root_drop();
+	reopen_dev_null();
 	return 0;
 }
 

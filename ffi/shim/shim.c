@@ -221,10 +221,30 @@ static long clone3_on_stack(struct clone3_args *args, int (*fn)(void *), void *a
 
 /* cgroup_fd >= 0: a cgroup2 directory the child is created in (CLONE_INTO_CGROUP); -ENOSYS,
  * -E2BIG or -EINVAL then mean the kernel cannot do that, and the caller places it itself. */
+static int spawn_impl(const char *path, char *const argv[], char *const envp[],
+		      unsigned long clone_flags, const int *keep_fds, int nkeep,
+		      const long *rlimits, int nrl, int cgroup_fd, int seal);
+
 int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 		unsigned long clone_flags, const int *keep_fds, int nkeep,
 		const long *rlimits, int nrl, /* nrl = number of triples */
 		int cgroup_fd)
+{
+	return spawn_impl(path, argv, envp, clone_flags, keep_fds, nkeep, rlimits, nrl, cgroup_fd, 1);
+}
+
+/* tsrun_spawn for a host helper that never joins a container (criu): exec'd by its path, not
+ * through a sealed copy, so that it may also be a script (execveat of an O_CLOEXEC fd cannot
+ * run a script: its interpreter could not open it). */
+int tsrun_spawn_host(const char *path, char *const argv[], char *const envp[], const int *keep_fds,
+		     int nkeep, const long *rlimits, int nrl)
+{
+	return spawn_impl(path, argv, envp, 0, keep_fds, nkeep, rlimits, nrl, -1, 0);
+}
+
+static int spawn_impl(const char *path, char *const argv[], char *const envp[],
+		      unsigned long clone_flags, const int *keep_fds, int nkeep,
+		      const long *rlimits, int nrl, int cgroup_fd, int seal)
 {
 	int pfd[2], err = 0, status, *keep, exefd;
 	struct child_args a;
@@ -239,22 +259,33 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 	keep = malloc(sizeof(int) * (size_t)(nkeep + 2));
 	if (!keep)
 		return -ENOMEM;
-	exefd = seal_exe(path, name, sizeof name);
-	if (exefd < 0) {
-		free(keep);
-		return exefd;
+	if (seal) {
+		exefd = seal_exe(path, name, sizeof name);
+		if (exefd < 0) {
+			free(keep);
+			return exefd;
+		}
+	} else {
+		if (strlen(path) >= sizeof name) {
+			free(keep);
+			return -ENAMETOOLONG;
+		}
+		strcpy(name, path);
+		exefd = AT_FDCWD;
 	}
 	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (stack == MAP_FAILED) {
 		free(keep);
-		close(exefd);
+		if (exefd >= 0)
+			close(exefd);
 		return -ENOMEM;
 	}
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		err = -errno;
 		munmap(stack, CHILD_STACK);
 		free(keep);
-		close(exefd);
+		if (exefd >= 0)
+			close(exefd);
 		return err;
 	}
 	if (nkeep)
@@ -289,7 +320,8 @@ int tsrun_spawn(const char *path, char *const argv[], char *const envp[],
 	munmap(stack, CHILD_STACK);
 	free(keep);
 	close(pfd[1]);
-	close(exefd);
+	if (exefd >= 0)
+		close(exefd);
 	if (pid < 0) {
 		close(pfd[0]);
 		return -err;
@@ -364,6 +396,47 @@ int tsrun_recv_fd(int sock)
 	if (fd < 0)
 		return n == 0 ? -ECONNRESET : -EBADMSG;
 	return fd;
+}
+
+/*
+ * One message of a SOCK_SEQPACKET socket (CRIU's RPC) into buf, with the first fd passed along
+ * with it (O_CLOEXEC) in *fd, else -1. Returns its length, or -errno (-EMSGSIZE: truncated).
+ */
+int tsrun_recv_msg(int sock, void *buf, int len, int *fd)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = (size_t)len };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*fd = -1;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			return -errno;
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int nfd = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i, f;
+			for (i = 0; i < nfd; i++) {
+				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+				if (*fd < 0)
+					*fd = f;
+				else
+					close(f);
+			}
+		}
+	}
+	if (msg.msg_flags & MSG_TRUNC) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return -EMSGSIZE;
+	}
+	return (int)n;
 }
 
 /* Foreground wait: forward the usual terminal/control signals to pid until it exits. */

@@ -20,4 +20,6 @@ export interface Ctx {
   debug: boolean;
   systemdCgroup: boolean;
   rootless: boolean | 'auto';
+  /** --criu: the criu binary for checkpoint and restore (default: criu, looked up in PATH). */
+  criu?: string;
 }

@@ -10,7 +10,7 @@ export const GLOBAL_FLAGS: FlagDef[] = [
   { name: 'log', type: 'string', desc: "set the log file to write tsrun logs to (default is '/dev/stderr')", value: 'path', complete: 'file' },
   { name: 'log-format', type: 'string', desc: "set the log format ('text' (default), or 'json')", default: 'text', value: 'format', complete: ['text', 'json'] },
   { name: 'root', type: 'string', desc: 'root directory for storage of container state (this should be located in tmpfs)', value: 'dir', complete: 'dir' },
-  { name: 'criu', type: 'string', desc: 'path to the criu binary used for checkpoint and restore (unused: checkpoint is not supported)', value: 'path', complete: 'file' },
+  { name: 'criu', type: 'string', desc: 'path to the criu binary used for checkpoint and restore', value: 'path', complete: 'file' },
   { name: 'systemd-cgroup', type: 'boolean', desc: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:tsrun:434234"' },
   { name: 'rootless', type: 'string', desc: "ignore cgroup permission errors ('true', 'false', or 'auto')", default: 'auto', value: 'value', complete: ['true', 'false', 'auto'] },
   { name: 'version', alias: 'v', type: 'boolean', desc: 'print the version' },
@@ -23,6 +23,7 @@ export interface Globals {
   debug: boolean;
   systemdCgroup: boolean;
   rootless: boolean | 'auto';
+  criu?: string;
   help: boolean;
   version: boolean;
   /** The command name, if any. */
@@ -60,6 +61,7 @@ export function parseGlobals(argv: readonly string[]): Globals {
     debug: f.debug === true,
     systemdCgroup: f['systemd-cgroup'] === true,
     rootless: rl === 'auto' ? 'auto' : rl === 'true',
+    criu: f.criu as string | undefined,
     help: p.help,
     version: f.version === true,
     command: p._[0],

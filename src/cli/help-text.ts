@@ -53,15 +53,30 @@ to specify command(s) that get run when the container is started. To change the
 command(s) that get executed on start, edit the args parameter of the spec. See
 "tsrun spec --help" for more explanation.`;
 
-const NOT_SUPPORTED = (what: string) => `tsrun has no CRIU integration: the ${what} command is accepted for runc
-compatibility and always fails with "${what} is not supported", whatever
-its options and arguments.`;
+const CRIU_NEEDED = `Checkpoint and restore are done by CRIU (criu(8), the binary named by the global
+--criu flag, else "criu" in PATH), driven over its RPC interface as runc does.
+"tsrun features" tells whether CRIU works on this host (checkpoint.enabled).
+When it does not, the command fails with CRIU's own complaint and the path of
+its log, and the container is left as it was.`;
 
 export const HELP: Record<string, CommandHelp> = {
   checkpoint: {
     args: 'Where "<container-id>" is the name for the instance of the container to be\ncheckpointed.',
-    description: `runc's checkpoint command saves the state of a running container with CRIU.
-${NOT_SUPPORTED('checkpoint')}`,
+    description: `The checkpoint command saves the state of the container instance: the images
+go to --image-path (default: ./checkpoint), CRIU's log (dump.log) to --work-path
+if given, else beside the images. Without --leave-running or --pre-dump the
+container is stopped and deleted once the dump succeeded; when it fails, the
+container keeps running. --pre-dump saves the memory only and leaves the
+container running; a later dump names it with --parent-path, a path relative
+to --image-path (e.g. ../pre), and saves only the pages changed since.
+
+The image directory also holds descriptors.json (what the container's stdio
+were, in runc's format), which restore uses to hand the new stdio over.
+
+${CRIU_NEEDED}`,
+    example: `    # tsrun checkpoint --image-path /var/lib/ckpt/web1 web1
+    # tsrun checkpoint --pre-dump --image-path /var/lib/ckpt/pre web1
+    # tsrun checkpoint --parent-path ../pre --image-path /var/lib/ckpt/final web1`,
     seeAlso: ['restore'],
   },
   create: {
@@ -173,8 +188,18 @@ output of ps(1) run with [ps options], restricted to the container's processes
   },
   restore: {
     args: 'Where "<container-id>" is the name for the instance of the container to be\nrestored.',
-    description: `runc's restore command restores a container from a CRIU checkpoint.
-${NOT_SUPPORTED('restore')}`,
+    description: `Restores the saved state of the container instance that was previously saved
+using the tsrun (or runc) checkpoint command. The bundle (--bundle, default: the
+current directory) gives the configuration, as for create; the id must be free.
+The restored container is running, with its old pid in its pid namespace, and
+every other command (state, kill, exec, pause, delete) handles it.
+
+Without --detach, tsrun waits for the container's init, forwards signals to it,
+deletes the container once it exited and exits with its status, as run does.
+When the restore fails, nothing is left: no state, cgroup or process.
+
+${CRIU_NEEDED}`,
+    example: `    # tsrun restore --detach --image-path /var/lib/ckpt/web1 --bundle /containers/web web1`,
     seeAlso: ['checkpoint'],
   },
   resume: {

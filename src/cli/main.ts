@@ -52,15 +52,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const def = COMMANDS.get(name);
     if (!def) throw new UsageError(`unknown command "${name}" (see tsrun --help)`);
-    // checkpoint/restore take no flags (haltAfter 0), yet answer -h/--help like runc's.
-    if (g.help || (def.haltAfter === 0 && (g.rest.includes('--help') || g.rest.includes('-h')))) return await showCommandHelp(def);
+    if (g.help) return await showCommandHelp(def);
     let args: ParsedArgs & { help: boolean };
     if (def.fast) args = parseFlags(def, g.rest);
     else args = (await import('./yargs-command.js')).parseWithYargs(def, g.rest);
     if (args.help) return await showCommandHelp(def);
     arity(def, args._.length);
     if (def.takesId) where = `${def.name} ${printableId(args._[0] ?? '')}`;
-    const ctx: Ctx = { root: g.root, log, debug: g.debug, systemdCgroup: g.systemdCgroup, rootless: g.rootless };
+    const ctx: Ctx = { root: g.root, log, debug: g.debug, systemdCgroup: g.systemdCgroup, rootless: g.rootless, criu: g.criu };
     trace(`${def.name}: flags parsed`);
     const mod = await def.load();
     trace(`${def.name}: module loaded`);

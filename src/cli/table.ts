@@ -65,14 +65,67 @@ const CREATE_FLAGS: FlagDef[] = [
   { name: 'preserve-fds', type: 'number', desc: PRESERVE_FDS, default: 0, value: 'N' },
 ];
 
+// checkpoint and restore: runc's flags (its 1.1 command line), meanings in src/criu/options.ts.
+const CG_MODES = ['soft', 'full', 'strict', 'ignore'] as const;
+const CRIU_COMMON = {
+  workPath: { name: 'work-path', type: 'string', desc: 'path for saving work files and logs', value: 'dir', complete: 'dir' },
+  tcp: { name: 'tcp-established', type: 'boolean', desc: 'allow open tcp connections' },
+  unixSk: { name: 'ext-unix-sk', type: 'boolean', desc: 'allow external unix sockets' },
+  shellJob: { name: 'shell-job', type: 'boolean', desc: 'allow shell jobs' },
+  lazy: { name: 'lazy-pages', type: 'boolean', desc: 'use userfaultfd to lazily restore memory pages' },
+  locks: { name: 'file-locks', type: 'boolean', desc: 'handle file locks, for safety' },
+  cgMode: { name: 'manage-cgroups-mode', type: 'string', desc: "cgroups mode: 'soft' (default), 'full', 'strict' and 'ignore'", value: 'mode', complete: CG_MODES },
+  emptyNs: { name: 'empty-ns', type: 'array', desc: "create a namespace, but don't restore its properties (only network)", value: 'ns', complete: ['network'] },
+  dedup: { name: 'auto-dedup', type: 'boolean', desc: 'enable auto deduplication of memory images' },
+} satisfies Record<string, FlagDef>;
+
+const CHECKPOINT_FLAGS: FlagDef[] = [
+  { name: 'image-path', type: 'string', desc: 'path for saving criu image files (default: ./checkpoint)', value: 'dir', complete: 'dir' },
+  CRIU_COMMON.workPath,
+  { name: 'parent-path', type: 'string', desc: 'path for previous criu image files in pre-dump (relative to --image-path)', value: 'dir', complete: 'dir' },
+  { name: 'leave-running', type: 'boolean', desc: 'leave the process running after checkpointing' },
+  CRIU_COMMON.tcp,
+  CRIU_COMMON.unixSk,
+  CRIU_COMMON.shellJob,
+  CRIU_COMMON.lazy,
+  { name: 'status-fd', type: 'number', desc: 'criu writes \\0 to this FD once lazy-pages is ready', default: -1, value: 'fd' },
+  { name: 'page-server', type: 'string', desc: 'ADDRESS:PORT of the page server', value: 'address:port' },
+  CRIU_COMMON.locks,
+  { name: 'pre-dump', type: 'boolean', desc: "dump container's memory information only, leave the container running after this" },
+  CRIU_COMMON.cgMode,
+  CRIU_COMMON.emptyNs,
+  CRIU_COMMON.dedup,
+];
+
+const RESTORE_FLAGS: FlagDef[] = [
+  { name: 'console-socket', type: 'string', desc: CONSOLE_SOCKET, value: 'path', complete: 'file' },
+  { name: 'image-path', type: 'string', desc: 'path to criu image files for restoring (default: ./checkpoint)', value: 'dir', complete: 'dir' },
+  CRIU_COMMON.workPath,
+  CRIU_COMMON.tcp,
+  CRIU_COMMON.unixSk,
+  CRIU_COMMON.shellJob,
+  CRIU_COMMON.locks,
+  CRIU_COMMON.cgMode,
+  { name: 'bundle', alias: 'b', type: 'string', desc: 'path to the root of the bundle directory (default: the current directory)', value: 'dir', complete: 'dir' },
+  { name: 'detach', alias: 'd', type: 'boolean', desc: "detach from the container's process" },
+  { name: 'pid-file', type: 'string', desc: PID_FILE, value: 'path', complete: 'file' },
+  { name: 'no-subreaper', type: 'boolean', desc: 'disable the use of the subreaper used to reap reparented processes' },
+  { name: 'no-pivot', type: 'boolean', desc: NO_PIVOT },
+  CRIU_COMMON.emptyNs,
+  CRIU_COMMON.dedup,
+  CRIU_COMMON.lazy,
+  { name: 'lsm-profile', type: 'string', desc: 'Specify an LSM profile to be used during restore in the form of TYPE:NAME.', value: 'TYPE:NAME' },
+  { name: 'lsm-mount-context', type: 'string', desc: 'Specify an LSM mount context to be used during restore.', value: 'context' },
+];
+
 const FORMAT: FlagDef = { name: 'format', alias: 'f', type: 'string', desc: 'select one of: table or json', default: 'table', value: 'format', complete: ['table', 'json'] };
 
 const ID = '<container-id>';
 
 const defs: CommandDef[] = [
   {
-    name: 'checkpoint', summary: 'checkpoint a running container (not supported)', usage: ID, flags: [],
-    minArgs: 0, maxArgs: Infinity, haltAfter: 0, takesId: false, fast: true, load: () => import('./commands/checkpoint.js'),
+    name: 'checkpoint', summary: 'checkpoint a running container', usage: ID, flags: CHECKPOINT_FLAGS,
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/checkpoint.js'),
   },
   {
     name: 'create', summary: 'create a container', usage: ID, flags: CREATE_FLAGS,
@@ -137,8 +190,8 @@ const defs: CommandDef[] = [
     minArgs: 1, maxArgs: Infinity, haltAfter: 1, takesId: true, fast: true, load: () => import('./commands/ps.js'),
   },
   {
-    name: 'restore', summary: 'restore a container from a previous checkpoint (not supported)', usage: ID, flags: [],
-    minArgs: 0, maxArgs: Infinity, haltAfter: 0, takesId: false, fast: true, load: () => import('./commands/restore.js'),
+    name: 'restore', summary: 'restore a container from a previous checkpoint', usage: ID, flags: RESTORE_FLAGS,
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/restore.js'),
   },
   {
     name: 'resume', summary: 'resumes all processes that have been previously paused', usage: ID, flags: [],

@@ -27,11 +27,15 @@ export interface Native {
     /** A cgroup2 directory fd the child is created in (clone3 CLONE_INTO_CGROUP), or -1. */
     cgroupFd?: number,
   ): number;
+  /** fork + exec of a host helper (criu) by its path: no namespaces, no sealed copy (scripts work). */
+  spawnHost(path: string, argv: readonly string[], envp: readonly string[], keepFds: readonly number[], rlimits: readonly Rlimit[]): number;
   sendFd(sock: number, fd: number): void;
   /** Receives one fd (O_CLOEXEC) over a unix socket. */
   recvFd(sock: number): number;
   /** A pty master received for a foreground process: clears ONLCR, so "\n" is not turned into "\r\n" (runc's recvtty). */
   clearOnlcr(fd: number): void;
+  /** One message of a SOCK_SEQPACKET socket into buf, and the fd passed with it (O_CLOEXEC), else -1. */
+  recvMsg(sock: number, buf: Buffer): { length: number; fd: number };
   pipe2(flags: number): [number, number];
   socketpair(domain: number, type: number, protocol: number): [number, number];
   /** Returns null with WNOHANG when no child changed state. */
@@ -66,6 +70,7 @@ export const WALL = 0x40000000;
 export const PR_SET_CHILD_SUBREAPER = 36;
 export const AF_UNIX = 1;
 export const SOCK_STREAM = 1;
+export const SOCK_SEQPACKET = 5;
 export const SOCK_CLOEXEC = O_CLOEXEC;
 
 // Linux errno values the FFI code tests for (the same on x86-64 and arm64).
@@ -123,8 +128,12 @@ async function load(): Promise<Native> {
   const tsrunSpawn = shim.func(
     'int tsrun_spawn(const char *path, const char **argv, const char **envp, unsigned long flags, const int *keep, int nkeep, const long *rlimits, int nrl, int cgroup_fd)',
   );
+  const tsrunSpawnHost = shim.func(
+    'int tsrun_spawn_host(const char *path, const char **argv, const char **envp, const int *keep, int nkeep, const long *rlimits, int nrl)',
+  );
   const tsrunSendFd = shim.func('int tsrun_send_fd(int sock, int fd)');
   const tsrunRecvFd = shim.func('int tsrun_recv_fd(int sock)');
+  const tsrunRecvMsg = shim.func('int tsrun_recv_msg(int sock, _Out_ uint8_t *buf, int len, _Out_ int *fd)');
   const tsrunWaitForward = shim.func('int tsrun_wait_forward(int pid)');
   const tsrunForwardBegin = shim.func('int tsrun_forward_begin(int pid)');
   const cPipe2 = libc.func('int pipe2(_Out_ int *fds, int flags)');
@@ -172,6 +181,17 @@ async function load(): Promise<Native> {
       ) as number;
       return r < 0 ? fail('spawn ' + path, -r) : r;
     },
+    spawnHost(path, argv, envp, keepFds, rlimits) {
+      const rl = new BigInt64Array(rlimits.length * 3);
+      rlimits.forEach(([res, soft, hard], i) => {
+        rl[i * 3] = BigInt(res);
+        rl[i * 3 + 1] = BigInt(soft);
+        rl[i * 3 + 2] = BigInt(hard);
+      });
+      const r = tsrunSpawnHost(path, [...argv, null], [...envp, null], keepFds.length ? Int32Array.from(keepFds) : null, keepFds.length,
+        rlimits.length ? rl : null, rlimits.length) as number;
+      return r < 0 ? fail('spawn ' + path, -r) : r;
+    },
     sendFd(sock, fd) {
       const r = tsrunSendFd(sock, fd) as number;
       if (r < 0) fail('sendmsg', -r);
@@ -179,6 +199,11 @@ async function load(): Promise<Native> {
     recvFd(sock) {
       const r = tsrunRecvFd(sock) as number;
       return r < 0 ? fail('recvmsg', -r) : r;
+    },
+    recvMsg(sock, buf) {
+      const fd = new Int32Array(1);
+      const r = tsrunRecvMsg(sock, buf, buf.length, fd) as number;
+      return r < 0 ? fail('recvmsg', -r) : { length: r, fd: fd[0]! };
     },
     pipe2(flags) {
       const fds = new Int32Array(2);

@@ -54,8 +54,9 @@ t.test('usage errors: one line, exit 1', async (t) => {
   oneErrorLine(t, tsrun(['state']), /^tsrun: state: requires exactly 1 argument\(s\), got 0 \(usage: tsrun state <container-id>\)$/);
   oneErrorLine(t, tsrun(['delete', 'a', 'b']), /^tsrun: delete: requires exactly 1 argument\(s\), got 2/);
   oneErrorLine(t, tsrun(['create', '--preserve-fds', 'many', 'x']), 'tsrun: create: invalid value "many" for --preserve-fds: not an integer');
-  oneErrorLine(t, tsrun(['checkpoint', '--image-path', '/x', 'c1']), 'tsrun: checkpoint is not supported');
-  oneErrorLine(t, tsrun(['restore', 'c1']), 'tsrun: restore is not supported');
+  oneErrorLine(t, tsrun(['checkpoint', '--manage-cgroups-mode', 'x']), /^tsrun: checkpoint: requires exactly 1 argument\(s\), got 0/);
+  oneErrorLine(t, tsrun(['restore', 'a', 'b']), /^tsrun: restore: requires exactly 1 argument\(s\), got 2/);
+  oneErrorLine(t, tsrun(['checkpoint', '--bogus', 'c1']), 'tsrun: checkpoint: flag provided but not defined: --bogus');
   oneErrorLine(t, tsrun(['--root', '/tmp', 'state', '../etc']), 'tsrun: state ../etc: invalid container ID format');
 });
 

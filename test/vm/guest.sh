@@ -47,6 +47,8 @@ for c in $(cat /sys/fs/cgroup/cgroup.controllers); do
 done
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 hostname tsrun-vm
+# A loopback that is up, as on any host: CRIU's kernel checks (kerndat: TCP repair) connect over it.
+ip link set lo up 2>/dev/null || busybox ip link set lo up 2>/dev/null
 
 {
   echo "kernel $(uname -r)"

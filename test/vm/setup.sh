@@ -14,7 +14,8 @@ die() { echo "vm-setup: $*" >&2; exit 1; }
 
 # --- packages ---------------------------------------------------------------
 missing=""
-for p in qemu-system-x86 linux-image-amd64 busybox-static; do
+# criu: test/vm/guest/checkpoint.vm.ts (the guest runs the host's root, read-only, so its binaries).
+for p in qemu-system-x86 linux-image-amd64 busybox-static criu; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 if [ -n "$missing" ]; then

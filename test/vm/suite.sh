@@ -15,7 +15,7 @@ set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 fail() { echo "vm-suite: $*" >&2; exit 125; }
-DEFAULT=(test/vm/guest/cgroups-v2.vm.ts test/vm/guest/containers.vm.ts
+DEFAULT=(test/vm/guest/cgroups-v2.vm.ts test/vm/guest/containers.vm.ts test/vm/guest/checkpoint.vm.ts
   test/cgroups/devices-ebpf-host.test.ts test/cgroups/fake-v2.test.ts)
 [ $# -gt 0 ] || set -- "${DEFAULT[@]}"
 
