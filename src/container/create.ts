@@ -20,7 +20,7 @@ import { callerRlimits } from './caller-limits.js';
 import { prepareSeccomp, startInit } from './launch.js';
 import { runHook, runHooks } from './runtime-hooks.js';
 import { runContainerHooks } from './container-hooks.js';
-import type { ContainerRecord } from './record.js';
+import { creatingRecord, type ContainerRecord } from './record.js';
 import { readStartTime } from './status.js';
 import { Store } from './store.js';
 import { hostRootfsBefore, unmountHostRootfs } from './host-rootfs.js';
@@ -134,25 +134,8 @@ async function launch(
   host: HostFacts,
 ): Promise<Created> {
   const rootfs = path.resolve(bundle, spec.root!.path);
-  const record: ContainerRecord = {
-    ociVersion: spec.ociVersion,
-    id: o.id,
-    // Until the init exists, the record names this create process: `state` says "creating"
-    // while it runs and "stopped" if it dies.
-    pid: process.pid,
-    pidStartTime: readStartTime(process.pid) ?? 0,
-    bundle,
-    rootfs,
-    created: new Date().toISOString(),
-    owner: '',
-    annotations: spec.annotations,
-    status: 'creating',
-    namespaces: spec.linux?.namespaces ?? [],
-    process: spec.process,
-    hooks: spec.hooks,
-    seccomp: spec.linux?.seccomp,
-    sharedPidNs: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'pid'),
-  };
+  const record: ContainerRecord = creatingRecord(o.id, spec, bundle, rootfs, { pid: process.pid, startTime: readStartTime(process.pid) ?? 0 });
+
 
   const cgroup: CgroupHandle = resolveCgroup(spec.linux?.cgroupsPath, o.id, { systemd: ctx.systemdCgroup });
   checkResourcesForMode(spec.linux?.resources, cgroup.mode ?? detectMode());

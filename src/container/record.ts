@@ -1,5 +1,5 @@
 // What tsrun persists for one container under <root>/<id>/state.json.
-import type { Hooks, Namespace, Process, Seccomp, Status } from '../spec/types.js';
+import type { Hooks, Namespace, Process, Seccomp, Spec, Status } from '../spec/types.js';
 import type { CgroupHandle } from '../cgroups/paths.js';
 import type { HostRootfs } from './host-rootfs.js';
 
@@ -35,4 +35,28 @@ export interface ContainerRecord {
   hostRootfs?: HostRootfs;
   /** Set by tsrun when it knows the exit status (foreground run). */
   exitStatus?: number;
+}
+
+/**
+ * The record of a container being created (or restored): until its init exists, it names the
+ * process making it, so `state` says "creating" while that runs and "stopped" if it dies.
+ */
+export function creatingRecord(id: string, spec: Spec, bundle: string, rootfs: string, self: { pid: number; startTime: number }): ContainerRecord {
+  return {
+    ociVersion: spec.ociVersion,
+    id,
+    pid: self.pid,
+    pidStartTime: self.startTime,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: '',
+    annotations: spec.annotations,
+    status: 'creating',
+    namespaces: spec.linux?.namespaces ?? [],
+    process: spec.process,
+    hooks: spec.hooks,
+    seccomp: spec.linux?.seccomp,
+    sharedPidNs: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'pid'),
+  };
 }

@@ -22,7 +22,7 @@ import { checkFeatures, openDirFd } from '../criu/common.js';
 import { criuConfigFile, externalBinds, readDescriptors, restoreExtMounts, restoreNamespaces, stdioInheritFds } from '../criu/externals.js';
 import { mountCriuRoot } from '../criu/root-mount.js';
 import { prepareRestoreMounts } from '../criu/restore-mounts.js';
-import type { ContainerRecord } from './record.js';
+import { creatingRecord, type ContainerRecord } from './record.js';
 import { runHooks } from './runtime-hooks.js';
 import { readStartTime } from './status.js';
 import { Store } from './store.js';
@@ -117,24 +117,8 @@ async function restoreLocked(
   store: Store, unwind: Unwind, ptyFd: number | undefined,
 ): Promise<ContainerRecord> {
   const rootfs = path.resolve(bundle, spec.root!.path);
-  const record: ContainerRecord = {
-    ociVersion: spec.ociVersion,
-    id: o.id,
-    // Until CRIU has restored the init, the record names this process: "creating", then "stopped" if it dies.
-    pid: process.pid,
-    pidStartTime: readStartTime(process.pid) ?? 0,
-    bundle,
-    rootfs,
-    created: new Date().toISOString(),
-    owner: '',
-    annotations: spec.annotations,
-    status: 'creating',
-    namespaces: spec.linux?.namespaces ?? [],
-    process: spec.process,
-    hooks: spec.hooks,
-    seccomp: spec.linux?.seccomp,
-    sharedPidNs: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'pid'),
-  };
+  const record: ContainerRecord = creatingRecord(o.id, spec, bundle, rootfs, { pid: process.pid, startTime: readStartTime(process.pid) ?? 0 });
+
   const cgroup: CgroupHandle = resolveCgroup(spec.linux?.cgroupsPath, o.id, { systemd: ctx.systemdCgroup });
   record.cgroup = cgroup;
   store.save(record);
