@@ -363,40 +363,6 @@ int tsrun_send_fd(int sock, int fd)
 	return 0;
 }
 
-/* Returns the received fd (O_CLOEXEC) or -errno. */
-int tsrun_recv_fd(int sock)
-{
-	char data[4096];
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof data };
-	union {
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-		struct cmsghdr align;
-	} u;
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = u.buf, .msg_controllen = sizeof u.buf };
-	struct cmsghdr *c;
-	ssize_t n;
-	int fd = -1;
-
-	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
-		if (errno != EINTR)
-			return -errno;
-	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int nfd = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int)), i, f;
-			for (i = 0; i < nfd; i++) {
-				memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
-				if (fd < 0)
-					fd = f;
-				else
-					close(f);
-			}
-		}
-	}
-	if (fd < 0)
-		return n == 0 ? -ECONNRESET : -EBADMSG;
-	return fd;
-}
 
 /*
  * One message of a SOCK_SEQPACKET socket (CRIU's RPC) into buf, with the first fd passed along
@@ -437,6 +403,19 @@ int tsrun_recv_msg(int sock, void *buf, int len, int *fd)
 		return -EMSGSIZE;
 	}
 	return (int)n;
+}
+
+/* Returns the received fd (O_CLOEXEC) or -errno: one message of the console socket, its data ignored. */
+int tsrun_recv_fd(int sock)
+{
+	char data[4096];
+	int fd, n = tsrun_recv_msg(sock, data, (int)sizeof data, &fd);
+
+	if (n < 0)
+		return n;
+	if (fd < 0)
+		return n == 0 ? -ECONNRESET : -EBADMSG;
+	return fd;
 }
 
 /* Foreground wait: forward the usual terminal/control signals to pid until it exits. */
