@@ -9,27 +9,12 @@
 import t from 'tap';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { laneLeftovers, prepareImages, startLane, type Lane } from './lib/lane.js';
+import { laneForTestFile, laneLeftovers } from './lib/lane.js';
 import { containerConfig, podConfig, waitContainer } from './lib/pods.js';
 
 const PODS = Number(process.env.CRI_BURST_PODS ?? 20);
 
-if (process.getuid?.() !== 0) {
-  t.plan(0, 'the CRI lane runs containerd and containers: it needs root');
-  process.exit(0);
-}
-
-let lane: Lane;
-try {
-  lane = await startLane(await prepareImages());
-} catch (e) {
-  t.fail(`CRI lane: ${(e as Error).message}`);
-  process.exit(1);
-}
-t.teardown(async () => {
-  const notes = await lane.stop();
-  if (notes.length) console.error(`# lane clean-up:\n${notes.map((n) => `#   ${n}`).join('\n')}`);
-});
+const lane = await laneForTestFile(t);
 
 function memInUse(): number {
   const m = readFileSync('/proc/meminfo', 'utf8');

@@ -9,28 +9,13 @@ import { join } from 'node:path';
 import { Controls } from '../engines/lib/check.js';
 import { assertNoLeaks } from '../engines/lib/leaks.js';
 import type { Runtime } from '../engines/lib/setup.js';
-import { laneLeftovers, prepareImages, startLane, RUNTIME_ROOT, type Lane } from './lib/lane.js';
+import { laneForTestFile, laneLeftovers, RUNTIME_ROOT } from './lib/lane.js';
 import { containerConfig, criError, ns, podConfig, waitContainer, type ContainerOptions, type Pod, type PodOptions } from './lib/pods.js';
 import type { Msg } from './lib/cri.js';
 import { serveOciArchive } from './lib/registry.js';
 import { stream } from './lib/stream.js';
 
-if (process.getuid?.() !== 0) {
-  t.plan(0, 'the CRI lane runs containerd and containers: it needs root');
-  process.exit(0);
-}
-
-let lane: Lane;
-try {
-  lane = await startLane(await prepareImages());
-} catch (e) {
-  t.fail(`CRI lane: ${(e as Error).message}`);
-  process.exit(1);
-}
-t.teardown(async () => {
-  const notes = await lane.stop();
-  if (notes.length) console.error(`# lane clean-up:\n${notes.map((n) => `#   ${n}`).join('\n')}`);
-});
+const lane = await laneForTestFile(t);
 
 const controls = new Controls();
 

@@ -271,3 +271,26 @@ state = "${dir}/state"
   }
   return { dir, sock, cri, daemon, images, rts, cgroupRoot, logRoot, bridge, subnetPrefix, madeDirs, ctr, stop };
 }
+
+/**
+ * A test file's lane: skips the file (not root) or fails it (the lane did not start), and stops
+ * the lane at the file's teardown, printing what its clean-up had to do.
+ */
+export async function laneForTestFile(t: typeof import('tap').default): Promise<Lane> {
+  if (process.getuid?.() !== 0) {
+    t.plan(0, 'the CRI lane runs containerd and containers: it needs root');
+    process.exit(0);
+  }
+  let lane: Lane;
+  try {
+    lane = await startLane(await prepareImages());
+  } catch (e) {
+    t.fail(`CRI lane: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  t.teardown(async () => {
+    const notes = await lane.stop();
+    if (notes.length) console.error(`# lane clean-up:\n${notes.map((n) => `#   ${n}`).join('\n')}`);
+  });
+  return lane;
+}
