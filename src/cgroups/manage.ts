@@ -5,6 +5,7 @@ import type { Resources } from '../spec/types.js';
 import { CgroupError, cgDir, cgroupRoot, describeError, errnoCode, parseKeyValues, readOptional, sleepMs, writeFile } from './fs.js';
 import { type CgroupHandle, type Layout, layout, levels } from './paths.js';
 import { applyToLayout, ensureV2Controller } from './resources.js';
+import { stopScope } from './systemd/scope.js';
 import { cpusetCopyIfEmpty, setCpusetV1 } from './v1.js';
 
 /** Every directory of the cgroup: v1 hierarchies, then the cgroup2 one (unified or hybrid). */
@@ -384,6 +385,15 @@ export function destroyCgroup(h: CgroupHandle, opts?: { kill?: boolean }): void 
   const l = layout(h);
   if (opts?.kill) killAll(l);
   let first: unknown;
+  // systemd driver: the unit goes first (systemd removes its cgroup); what systemd does not
+  // manage (v1 hierarchies it leaves alone, sub-cgroups) is removed below as with cgroupfs.
+  if (h.systemd && h.unit) {
+    try {
+      stopScope(h);
+    } catch (e) {
+      first = e;
+    }
+  }
   for (const dir of allDirs(l)) {
     try {
       removeTree(dir);

@@ -3,6 +3,9 @@ import * as fs from 'node:fs';
 import { join, posix } from 'node:path';
 import { CgroupError, DEFAULT_ROOT, cgroupRoot } from './fs.js';
 import { hostCgroupMounts } from './mounts.js';
+import { expandSlice, systemdPlace, unitCgroupPath } from './systemd/unit-name.js';
+
+export { expandSlice };
 
 export type CgroupMode = 'unified' | 'hybrid' | 'legacy';
 
@@ -11,6 +14,11 @@ export type CgroupHandle = {
   /** The cgroup path inside every hierarchy, e.g. "/tsrun/web1". */
   path: string;
   systemd: boolean;
+  /** systemd driver: the transient unit that owns the cgroup, and its slice. */
+  unit?: string;
+  slice?: string;
+  /** systemd driver, rootless: the unit is the user's own systemd instance's (the session bus). */
+  userBus?: boolean;
   /** The host's mode when the cgroup was resolved; detectMode() when absent. */
   mode?: CgroupMode;
   /**
@@ -70,24 +78,6 @@ export function cleanPath(p: string): string {
   return rel === '' ? '.' : rel;
 }
 
-/** runc's systemd ExpandSlice: "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice". */
-export function expandSlice(slice: string): string {
-  const suffix = '.slice';
-  if (slice.length < suffix.length || !slice.endsWith(suffix) || slice.includes('/')) {
-    throw new CgroupError(`invalid slice name: ${slice}`);
-  }
-  const name = slice.slice(0, -suffix.length);
-  if (name === '-') return '/';
-  let path = '';
-  let prefix = '';
-  for (const component of name.split('-')) {
-    if (component === '') throw new CgroupError(`invalid slice name: ${slice}`);
-    path += `/${prefix}${component}${suffix}`;
-    prefix += `${component}-`;
-  }
-  return path;
-}
-
 /** /proc/<pid>/cgroup content -> hierarchy key -> path ("0::/x" is the key "unified"). */
 export function parseProcCgroup(content: string): Map<string, string> {
   const m = new Map<string, string>();
@@ -109,31 +99,26 @@ export interface ResolveOptions {
   ownCgroup?: string;
   /** Mode override (tests); detectMode() when absent. */
   mode?: CgroupMode;
+  /** systemd driver: a rootless container's unit belongs to the user's systemd instance. */
+  rootless?: boolean;
+  /** systemd driver, rootless: the user manager's own cgroup (its ControlGroup property). */
+  managerCgroup?: string;
 }
 
 /**
  * runc's rules. cgroupfs driver: an absolute cgroupsPath is used as is in every hierarchy; a relative
  * one (and the default, which is the container id) is relative to the caller's own cgroup in each
  * v1 hierarchy, and to the parent of the caller's cgroup on a unified host. systemd driver
- * ("slice:prefix:name", default "system.slice:runc:<id>"): no systemd here, so it maps to the
- * cgroupfs path systemd would use: /system.slice/prefix-name.scope.
+ * ("slice:prefix:name", default "system.slice:runc:<id>"): the transient unit systemd makes
+ * (systemd/scope.ts), whose cgroup is /system.slice/prefix-name.scope.
  */
 export function resolveCgroup(cgroupsPath: string | undefined, id: string, opts: ResolveOptions): CgroupHandle {
   const mode = opts.mode ?? detectMode();
   if (opts.systemd) {
-    let slice = '';
-    let prefix = 'runc';
-    let name = id;
-    if (cgroupsPath) {
-      const parts = cgroupsPath.split(':');
-      if (parts.length !== 3) {
-        throw new CgroupError(`cgroupsPath ${JSON.stringify(cgroupsPath)}: expected "slice:prefix:name" for systemd cgroups`);
-      }
-      [slice, prefix, name] = parts as [string, string, string];
-    }
-    if (name === '' || name.includes('/')) throw new CgroupError(`cgroupsPath ${JSON.stringify(cgroupsPath)}: invalid unit name ${JSON.stringify(name)}`);
-    const unit = name.endsWith('.slice') ? name : prefix ? `${prefix}-${name}.scope` : `${name}.scope`;
-    return { path: posix.join(expandSlice(slice || 'system.slice'), unit), systemd: true, mode };
+    const place = systemdPlace(cgroupsPath, id, opts.rootless === true);
+    const h: CgroupHandle = { path: unitCgroupPath(place, opts.managerCgroup), systemd: true, unit: place.unit, slice: place.slice, mode };
+    if (opts.rootless) h.userBus = true;
+    return h;
   }
 
   const inner = cleanPath(cgroupsPath || id);

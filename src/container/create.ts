@@ -12,7 +12,8 @@ import { realHost, type HostFacts } from '../linux/host-facts.js';
 import { initJson, pidInInit } from '../native/plan.js';
 import { loadNative, type Native } from '../native/native.js';
 import { initPath } from '../native/support-files.js';
-import { applyResources, checkResourcesForMode, createCgroup, detectMode, openEntry, destroyCgroup, oomEvents, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { applyResources, checkResourcesForMode, createCgroup, detectMode, openEntry, destroyCgroup, oomEvents, type CgroupHandle } from '../cgroups/index.js';
+import { enterSystemdScope, memoryBound, resolveContainerCgroup } from './container-cgroup.js';
 import { layout } from '../cgroups/paths.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { HostCgroupMount } from '../cgroups/mounts.js';
@@ -137,7 +138,7 @@ async function launch(
   const record: ContainerRecord = creatingRecord(o.id, spec, bundle, rootfs, { pid: process.pid, startTime: readStartTime(process.pid) ?? 0 });
 
 
-  const cgroup: CgroupHandle = resolveCgroup(spec.linux?.cgroupsPath, o.id, { systemd: ctx.systemdCgroup });
+  const cgroup: CgroupHandle = resolveContainerCgroup(ctx, spec, o.id);
   checkResourcesForMode(spec.linux?.resources, cgroup.mode ?? detectMode());
   checkPreexisting(ctx, o.id, cgroup);
   // Recorded before it exists: a create killed from here on leaves a cgroup that delete finds.
@@ -150,7 +151,8 @@ async function launch(
   }
   store.save(record);
   fault('create:record');
-  const useCgroup = placeCgroup(ctx, cgroup, spec);
+  // systemd driver: the unit is made once the init exists (it starts with the init's pid in it).
+  const useCgroup = cgroup.systemd || placeCgroup(ctx, cgroup, spec);
   if (!useCgroup) {
     delete record.cgroup;
     store.save(record);
@@ -210,6 +212,8 @@ async function launch(
   }
   const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let launched;
+  // What is written into the cgroup's files once the init is ready (systemd may round a CPU quota).
+  let fileResources = spec.linux?.resources;
   trace('create: launching');
   // The init runs under the memory limit from its clone (v2) or its first op (v1), so it must
   // find its own binary in the page cache: read in by its page faults, it would be charged to the
@@ -226,8 +230,9 @@ async function launch(
       cloneFlags: plan.cloneFlags,
       keepFds: [...preserved, ...(consoleFd !== undefined ? [consoleFd] : []), fifoFd, ...idmaps.fds, ...(listenerFd !== undefined ? [listenerFd] : [])],
       native,
-      cgroup: useCgroup ? openEntry(cgroup) : undefined,
+      cgroup: useCgroup && !cgroup.systemd ? openEntry(cgroup) : undefined,
       onSpawn: (pid) => {
+        if (cgroup.systemd) fileResources = enterSystemdScope(o.id, cgroup, pid, spec);
         moveNetDevices(spec.linux?.netDevices, netnsPath(spec.linux?.namespaces, pid));
         fault('create:spawn');
       },
@@ -260,7 +265,7 @@ async function launch(
   fault('create:ready');
   // Like runc, the other limits apply once the init has built the rootfs (it mknod()s devices
   // that the device rules may deny).
-  if (useCgroup) applyResources(cgroup, { ...laterResources(spec.linux?.resources), devices: effectiveDeviceRules(spec) });
+  if (useCgroup) applyResources(cgroup, { ...laterResources(fileResources), devices: effectiveDeviceRules(spec) });
   record.pid = launched.pid;
   record.pidStartTime = readStartTime(launched.pid) ?? 0;
   trace('create: resources applied');
@@ -353,18 +358,6 @@ function placeCgroup(ctx: Ctx, cgroup: CgroupHandle, spec: Spec): boolean {
   }
 }
 
-/**
- * The memory limit (and memory+swap) goes on the cgroup before the init enters it. Set after
- * the rootfs is built, as runc does, it meets what the kernel has charged meanwhile in per-CPU
- * batches of 256 KiB: v1 refuses a limit below that with EBUSY, v2 reclaims and may OOM-kill
- * the init, although the container needs far less. The OOM killer switch waits with the rest
- * (disabled on a limit the init outgrows, create would hang instead of failing).
- */
-function memoryBound(r: Resources | undefined): Resources | undefined {
-  const m = r?.memory;
-  if (!m || (!m.limit && !m.swap)) return undefined;
-  return { memory: { limit: m.limit, swap: m.swap } };
-}
 
 /** linux.resources without what memoryBound() set. */
 function laterResources(r: Resources | undefined): Resources | undefined {

@@ -12,7 +12,8 @@ import { TsrunError, describeError } from '../errors.js';
 import type { Spec } from '../spec/types.js';
 import { loadConfig } from '../spec/load-config.js';
 import { loadNative, AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, PR_SET_CHILD_SUBREAPER, type Native } from '../native/native.js';
-import { addProcess, applyResources, checkResourcesForMode, createCgroup, destroyCgroup, detectMode, resolveCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { addProcess, applyResources, checkResourcesForMode, createCgroup, destroyCgroup, detectMode, type CgroupHandle } from '../cgroups/index.js';
+import { enterSystemdScope, resolveContainerCgroup } from './container-cgroup.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { CriuOptions } from '../criu/options.js';
 import { ReqType, type CgroupRoot, type CriuOptsMsg } from '../criu/rpc.js';
@@ -119,11 +120,12 @@ async function restoreLocked(
   const rootfs = path.resolve(bundle, spec.root!.path);
   const record: ContainerRecord = creatingRecord(o.id, spec, bundle, rootfs, { pid: process.pid, startTime: readStartTime(process.pid) ?? 0 });
 
-  const cgroup: CgroupHandle = resolveCgroup(spec.linux?.cgroupsPath, o.id, { systemd: ctx.systemdCgroup });
+  const cgroup: CgroupHandle = resolveContainerCgroup(ctx, spec, o.id);
   record.cgroup = cgroup;
   store.save(record);
   checkResourcesForMode(spec.linux?.resources, cgroup.mode ?? detectMode());
-  createCgroup(cgroup, undefined);
+  // systemd driver: the unit is made with criu's pid in it, once criu runs.
+  if (!cgroup.systemd) createCgroup(cgroup, undefined);
   unwind.add(() => destroyCgroup(cgroup, { kill: true }));
 
   const fds: number[] = [];
@@ -215,8 +217,9 @@ async function restoreLocked(
       keepFds: [...fds].sort((a, b) => a - b),
       onSpawn: (pid) => {
         // As runc: CRIU restores from inside the container's cgroup, with the limits set.
-        addProcess(cgroup, pid);
-        applyResources(cgroup, { ...spec.linux?.resources, devices: effectiveDeviceRules(spec) });
+        const resources = cgroup.systemd ? enterSystemdScope(o.id, cgroup, pid, spec) : spec.linux?.resources;
+        if (!cgroup.systemd) addProcess(cgroup, pid);
+        applyResources(cgroup, { ...resources, devices: effectiveDeviceRules(spec) });
         opts.cgRoot = cgroupRoots(pid);
       },
       onNotify,

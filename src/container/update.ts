@@ -1,7 +1,7 @@
 // `update`: new resource limits for a container that has not stopped.
 import type { Ctx } from '../cli/context.js';
 import type { Resources } from '../spec/types.js';
-import { applyResources, checkResourcesForMode, detectMode } from '../cgroups/index.js';
+import { applyResources, checkResourcesForMode, detectMode, updateScope } from '../cgroups/index.js';
 import { withContainerCgroup } from './with-cgroup.js';
 
 export async function update(ctx: Ctx, id: string, resources: Resources): Promise<void> {
@@ -10,6 +10,7 @@ export async function update(ctx: Ctx, id: string, resources: Resources): Promis
     // config's rules plus the devices every container needs), never the file's bare rules.
     const { devices: _ignored, ...rest } = resources;
     checkResourcesForMode(rest, cgroup.mode ?? detectMode());
-    await applyResources(cgroup, rest);
+    // systemd driver: the unit's properties first (runc), then the files.
+    await applyResources(cgroup, cgroup.systemd ? updateScope(cgroup, rest) : rest);
   });
 }

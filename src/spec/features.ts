@@ -22,7 +22,7 @@ export function featuresDocument(): Features {
     linux: {
       namespaces: [...NAMESPACE_TYPES],
       capabilities: [...CAPABILITY_NAMES],
-      cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+      cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
       seccomp: {
         enabled: true,
         // Exactly what the seccomp compiler (src/linux/seccomp.ts) accepts.

@@ -66,17 +66,26 @@ t.test('root and own cgroup are refused', async (t) => {
   t.throws(() => resolveCgroup('a/..', 'id', { systemd: false, mode: 'legacy', ownCgroup: '' }), /names the caller's own cgroup/);
 });
 
-t.test('systemd form maps to the cgroupfs path systemd would use', async (t) => {
+t.test('systemd form: the unit and slice runc would ask systemd for, and their cgroup path', async (t) => {
   t.equal(resolveCgroup('system.slice:docker:abc', 'id', { systemd: true, mode: 'hybrid' }).path, '/system.slice/docker-abc.scope');
   t.equal(resolveCgroup('machine-pods.slice:libpod:x1', 'id', { systemd: true, mode: 'hybrid' }).path,
     '/machine.slice/machine-pods.slice/libpod-x1.scope');
   t.equal(resolveCgroup(':crio:x', 'id', { systemd: true, mode: 'hybrid' }).path, '/system.slice/crio-x.scope', 'empty slice is system.slice');
-  t.equal(resolveCgroup('user.slice::x', 'id', { systemd: true, mode: 'hybrid' }).path, '/user.slice/x.scope', 'no prefix');
+  t.equal(resolveCgroup('user.slice::x', 'id', { systemd: true, mode: 'hybrid' }).path, '/user.slice/-x.scope', 'no prefix: "-name.scope", as runc');
   t.equal(resolveCgroup('system.slice:p:sub.slice', 'id', { systemd: true, mode: 'hybrid' }).path, '/system.slice/sub.slice');
   const d = resolveCgroup(undefined, 'web1', { systemd: true, mode: 'unified' });
-  t.same(d, { path: '/system.slice/runc-web1.scope', systemd: true, mode: 'unified' });
+  t.same(d, { path: '/system.slice/runc-web1.scope', systemd: true, unit: 'runc-web1.scope', slice: 'system.slice', mode: 'unified' });
+  const r = resolveCgroup(undefined, 'web1', { systemd: true, mode: 'unified', rootless: true, managerCgroup: '/user.slice/user-1000.slice/user@1000.service' });
+  t.same(r, {
+    path: '/user.slice/user-1000.slice/user@1000.service/user.slice/runc-web1.scope', systemd: true, unit: 'runc-web1.scope', slice: 'user.slice', userBus: true, mode: 'unified',
+  }, 'rootless: user.slice of the user instance');
+  t.equal(resolveCgroup('-.slice:p:n', 'id', { systemd: true, mode: 'unified' }).path, '/p-n.scope', 'the root slice');
+  t.throws(() => resolveCgroup('a:b', 'id', { systemd: true, mode: 'unified' }), /^cgroup: linux.cgroupsPath "a:b": expected "slice:prefix:name" for systemd cgroups$/);
+  t.throws(() => resolveCgroup('system.slice:p:', 'id', { systemd: true, mode: 'unified' }), /invalid unit name ""/);
+  t.throws(() => resolveCgroup('a--b.slice:p:n', 'id', { systemd: true, mode: 'unified' }), /invalid slice name: a--b.slice/);
+  t.throws(() => resolveCgroup('a/b.slice:p:n', 'id', { systemd: true, mode: 'unified' }), /invalid slice name/);
   t.throws(() => resolveCgroup('/abs/path', 'id', { systemd: true, mode: 'hybrid' }),
-    /^cgroup: cgroupsPath "\/abs\/path": expected "slice:prefix:name" for systemd cgroups$/);
+    /^cgroup: linux.cgroupsPath "\/abs\/path": expected "slice:prefix:name" for systemd cgroups$/);
   t.throws(() => resolveCgroup('bad:p:n', 'id', { systemd: true, mode: 'hybrid' }), /invalid slice name: bad/);
 });
 

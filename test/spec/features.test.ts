@@ -25,7 +25,7 @@ t.test('versions, hooks, cgroup and LSM answers', async (t) => {
   t.equal(doc.ociVersionMin, '1.0.0');
   t.equal(doc.ociVersionMax, '1.3.0');
   t.strictSame(doc.hooks, ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
-  t.strictSame(doc.linux?.cgroup, { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true });
+  t.strictSame(doc.linux?.cgroup, { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true });
   t.strictSame(doc.linux?.apparmor, { enabled: false });
   t.strictSame(doc.linux?.selinux, { enabled: false });
   t.strictSame(doc.linux?.intelRdt, { enabled: false });

@@ -1,0 +1,82 @@
+// The systemd cgroup driver's steps on a container's cgroup: the transient unit made for the init,
+// its properties changed by `update`, and its removal. The files systemd has no property for are
+// written by the cgroupfs code, into the unit's delegated cgroup, as runc does.
+import type { DeviceCgroup, Resources } from '../../spec/types.js';
+import { CgroupError } from '../fs.js';
+import type { CgroupHandle } from '../paths.js';
+import { detectMode } from '../paths.js';
+import { annotationProperties } from './gvariant.js';
+import { Systemd } from './manager.js';
+import { resourceProperties, unitProperties } from './properties.js';
+
+const connections = new Map<boolean, Systemd>();
+
+function systemdFor(h: Pick<CgroupHandle, 'userBus'>): Systemd {
+  const user = h.userBus === true;
+  let sd = connections.get(user);
+  if (!sd) {
+    sd = Systemd.connect(user);
+    connections.set(user, sd);
+  }
+  return sd;
+}
+
+function unitOf(h: CgroupHandle): string {
+  if (!h.unit) throw new CgroupError(`cgroup ${h.path}: no systemd unit recorded`);
+  return h.unit;
+}
+
+export interface ScopeOptions {
+  description: string;
+  resources: Resources | undefined;
+  /** The device rules in effect (the config's and the defaults). */
+  devices: readonly DeviceCgroup[];
+  annotations: Record<string, string> | undefined;
+}
+
+/** Checks what can be checked without systemd: the annotations' values. */
+export function checkScopeOptions(o: Pick<ScopeOptions, 'annotations'>): void {
+  annotationProperties(o.annotations);
+}
+
+/**
+ * Starts the container's transient unit with `pid` in it and the resources systemd has properties
+ * for; returns the resources to write into the cgroup's files afterwards (a CPU quota rounded as
+ * systemd rounds it).
+ */
+export function startScope(h: CgroupHandle, pid: number, o: ScopeOptions): Resources {
+  const sd = systemdFor(h);
+  const v2 = (h.mode ?? detectMode()) === 'unified';
+  const unit = unitOf(h);
+  const mapped = resourceProperties(o.resources, v2, sd.version(), o.devices);
+  const properties = [
+    ...unitProperties({ unit, slice: h.slice ?? 'system.slice', description: o.description, pid, v2 }),
+    ...mapped.properties,
+    ...annotationProperties(o.annotations),
+  ];
+  sd.startUnit(unit, properties);
+  return mapped.resources;
+}
+
+/** `update`: the unit's properties first, then (by the caller) the files; returns those resources. */
+export function updateScope(h: CgroupHandle, resources: Resources): Resources {
+  const sd = systemdFor(h);
+  const mapped = resourceProperties(resources, (h.mode ?? detectMode()) === 'unified', sd.version());
+  sd.setProperties(unitOf(h), mapped.properties);
+  return mapped.resources;
+}
+
+/** Stops the unit (systemd removes its cgroup) and resets it if it failed: nothing of it is left. */
+export function stopScope(h: CgroupHandle): void {
+  systemdFor(h).stopUnit(unitOf(h));
+}
+
+/** The unit's state as systemd reports it (tests, diagnostics). */
+export function scopeState(h: CgroupHandle): string | undefined {
+  return systemdFor(h).activeState(unitOf(h));
+}
+
+/** Rootless: where the user's systemd instance keeps its units' cgroups. */
+export function userManagerCgroup(): string {
+  return systemdFor({ userBus: true }).controlGroup();
+}
