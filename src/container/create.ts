@@ -6,7 +6,7 @@ import type { Ctx } from '../cli/context.js';
 import { TsrunError } from '../errors.js';
 import { trace } from '../trace.js';
 import type { Hook, Process, Resources, Spec, State } from '../spec/types.js';
-import { loadConfig } from '../spec/load-config.js';
+import { judgeBundle } from '../spec/judge.js';
 import { buildCreatePlan, type CreatePlan } from '../linux/create-plan.js';
 import { realHost, type HostFacts } from '../linux/host-facts.js';
 import { initJson, pidInInit } from '../native/plan.js';
@@ -88,7 +88,9 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
   const bundle = path.resolve(o.bundle);
   if (!fs.existsSync(bundle)) throw new TsrunError(`bundle ${bundle}: no such directory`);
   trace('create: start');
-  const loaded = loadConfig(bundle);
+  const host = realHost({ inUserns: inUserNamespace() });
+  // The bundle is judged whole before anything is made (src/spec/judge.ts).
+  const loaded = judgeBundle(bundle, host);
   trace('create: config loaded');
   const rootfsDir = path.resolve(bundle, loaded.root!.path);
   ctx.log.debug(`create ${o.id}: bundle ${bundle}, rootfs ${rootfsDir}, state in ${store.dir(o.id)}`);
@@ -105,10 +107,6 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
   if (o.pidFile && !fs.existsSync(path.dirname(path.resolve(o.pidFile)))) {
     throw new TsrunError(`--pid-file ${o.pidFile}: no such directory ${path.dirname(path.resolve(o.pidFile))}`);
   }
-  // The bundle is judged whole before anything is made: a dry build runs every check of the plan
-  // builders (mounts, /proc, labels, ...); the plan is built again once its fds exist.
-  const host = realHost({ inUserns: inUserNamespace() });
-  judgePlan(spec, rootfsDir, bundle, o.noPivot, host);
   const native = await loadNative();
   trace('create: native loaded');
   const unwind = new Unwind();
@@ -277,29 +275,6 @@ async function launch(
   closeOwn();
   idmaps.close();
   return { record, native };
-}
-
-/** Builds the plan with stand-ins for what does not exist yet, for its checks only. */
-function judgePlan(spec: Spec, rootfs: string, bundle: string, noPivot: boolean, host: HostFacts): void {
-  try {
-    buildCreatePlan({
-      host,
-      spec,
-      rootfs,
-      bundle,
-      noPivot,
-      cgroupDir: () => undefined,
-      // as idmapNamespaces(): a user namespace for each idmapped mount that has its mappings
-      idmapFd: (m) => (m.uidMappings && m.gidMappings ? -1 : undefined),
-      consoleFd: spec.process?.terminal ? -1 : undefined,
-      fifoFd: -1,
-      firstClosedFd: 3,
-      startState: '{}',
-      inUserns: inUserNamespace(),
-    });
-  } catch (e) {
-    throw new TsrunError((e as Error).message);
-  }
 }
 
 /** O_PATH (open(2)): a handle that neither reads nor writes; Node has no constant for it. */

@@ -4,6 +4,7 @@ import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
 import type { Process } from '../spec/types.js';
 import { ConfigError, parseProcess } from '../spec/load-config.js';
+import { judgeProcess } from '../spec/judge.js';
 import { buildExecPlan } from '../linux/exec-plan.js';
 import { withHome } from '../linux/home-env.js';
 import { withGrantableCaps } from '../linux/host-caps.js';
@@ -57,6 +58,8 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
     throw new TsrunError('cannot use console socket if tsrun will not detach or allocate tty');
   }
   const cgroup = execCgroup(r.cgroup, o.cgroup);
+  const host = realHost();
+  judgeProcess(proc, host);
   const native = await loadNative();
   const own: number[] = [];
   let pair: [number, number] | undefined;
@@ -87,7 +90,7 @@ export async function exec(ctx: Ctx, o: ExecOptions): Promise<number> {
           fault('exec:spawn');
         },
         plan: () => {
-          const plan = buildExecPlan({ host: realHost(), pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp });
+          const plan = buildExecPlan({ host, pid: r.pid, process: proc, consoleFd, firstClosedFd: 3 + preserved.length, seccomp });
           ctx.log.debug(`exec ${o.id}: plan of ${plan.length} ops`);
           return plan;
         },

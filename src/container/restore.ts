@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
 import type { Spec } from '../spec/types.js';
-import { loadConfig } from '../spec/load-config.js';
+import { judgeBundle } from '../spec/judge.js';
+import { realHost } from '../linux/host-facts.js';
+import { inUserNamespace } from './rootless.js';
 import { loadNative, AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, PR_SET_CHILD_SUBREAPER, type Native } from '../native/native.js';
 import { addProcess, applyResources, checkResourcesForMode, createCgroup, destroyCgroup, detectMode, type CgroupHandle } from '../cgroups/index.js';
 import { enterSystemdScope, resolveContainerCgroup } from './container-cgroup.js';
@@ -70,7 +72,7 @@ export async function restore(ctx: Ctx, o: RestoreOptions): Promise<number> {
   if (store.exists(o.id)) throw new TsrunError(`container with id ${o.id} already exists`);
   const bundle = path.resolve(o.bundle);
   if (!fs.existsSync(bundle)) throw new TsrunError(`bundle ${bundle}: no such directory`);
-  const spec = loadConfig(bundle);
+  const spec = judgeBundle(bundle, realHost({ inUserns: inUserNamespace() }));
   const terminal = spec.process?.terminal === true;
   if (terminal && o.detach && o.consoleSocket === undefined) {
     throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');

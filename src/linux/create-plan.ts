@@ -1,14 +1,13 @@
 // config.json -> the launch plan of a new container (see ffi/PLAN.md), in runc's init order.
-import { resolve } from 'node:path';
+// The config has been judged (src/spec/judge.ts): the builders do not check it again.
 import type { Hook, Mount, Spec } from '../spec/types.js';
-import { isBindMount } from '../spec/semantics.js';
+import { mountLabelProblem } from '../spec/lsm-labels.js';
 import type { PlanOp } from '../native/plan.js';
 import { Op } from '../native/ops.js';
 import { formatTimeOffsets, planNamespaces } from './namespaces-plan.js';
 import { planBindTrees, planMaskedReadonly, planRootfs, planRootfsFinal } from './rootfs-plan.js';
 import { consoleOp, planProcess, type ProcessContext } from './process-plan.js';
 import type { HostCgroupMount } from '../cgroups/mounts.js';
-import { checkMountLabel } from './lsm.js';
 import type { HostFacts } from './host-facts.js';
 import { planMemoryPolicy } from './memory-policy.js';
 
@@ -58,22 +57,11 @@ export function hookOp(kind: string, h: Hook, stdin: string): PlanOp {
 export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   const { spec } = i;
   const linux = spec.linux ?? {};
-  const process = spec.process;
-  if (!process) throw new Error('config.json /process: a container needs a process to create');
+  const process = spec.process!;
   const namespaces = linux.namespaces ?? [];
-  // Like runc (checkProcMount), /proc is a procfs: a mount of type proc, or a bind mount of a
-  // procfs (the host's /proc when there is no pid namespace). tsrun-init reaches the exec fifo
-  // through /proc/self/fd, and sysctl, oom_score_adj and masked paths are written there.
-  const mounts = spec.mounts ?? [];
-  const atProc = (m: Mount) => m.destination.replace(/\/+$/, '') === '/proc';
-  if (!mounts.some(atProc)) throw new Error('config.json /mounts: a mount of type "proc" at /proc is required');
-  const notProc = mounts.findIndex((m) => atProc(m) && !isProcMount(m, i.bundle, i.host));
-  if (notProc >= 0) {
-    const m = mounts[notProc]!;
-    const what = isBind(m) ? `a bind mount of ${m.source ?? ''}, which is not a procfs` : `a mount of type "${m.type ?? ''}"`;
-    throw new Error(`config.json /mounts/${notProc}: /proc must be a procfs (type "proc", or a bind mount of one), not ${what}`);
-  }
-  checkMountLabel(linux.mountLabel, i.host.lsm);
+  // The one assertion left: a label write that no LSM of the host takes (judged in src/spec).
+  const labelProblem = mountLabelProblem(linux.mountLabel, i.host.lsm);
+  if (labelProblem) throw new Error(labelProblem);
   const ns = planNamespaces(namespaces, {
     timeOffsets: linux.timeOffsets ? formatTimeOffsets(linux.timeOffsets) : undefined,
   });
@@ -112,7 +100,7 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
     ops.push({ op: Op.PROC_WRITE, strs: [file, value], what: `write sysctl ${key}=${value}` });
   }
   ops.push(...planMaskedReadonly(spec));
-  if (linux.personality) ops.push({ op: Op.PERSONALITY, ints: [personalityDomain(linux.personality.domain)], what: `set personality ${linux.personality.domain}` });
+  if (linux.personality) ops.push({ op: Op.PERSONALITY, ints: [PERSONALITY_DOMAIN[linux.personality.domain]!], what: `set personality ${linux.personality.domain}` });
   ops.push(...planMemoryPolicy(linux.memoryPolicy));
   const beforeExec: PlanOp[] = [
     { op: Op.READY, what: 'report ready' },
@@ -123,16 +111,5 @@ export function buildCreatePlan(i: CreatePlanInput): CreatePlan {
   return { cloneFlags: ns.cloneFlags, ops, userMaps: ns.userMaps, forks: ns.forks, syncsHooks };
 }
 
-
-const isBind = (m: Mount) => m.type === 'bind' || isBindMount(m);
-
-function isProcMount(m: Mount, bundle: string, host: HostFacts): boolean {
-  if (!isBind(m)) return m.type === 'proc';
-  return host.isProcfs(resolve(bundle, m.source ?? ''));
-}
-
-function personalityDomain(d: string): number {
-  if (d === 'LINUX') return 0x0000;
-  if (d === 'LINUX32') return 0x0008;
-  throw new Error(`config.json /linux/personality/domain: unsupported domain ${d}`);
-}
+/** The schema allows these two domains only. */
+const PERSONALITY_DOMAIN: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };

@@ -1,8 +1,9 @@
 // LSM labels: process.apparmorProfile, process.selinuxLabel and linux.mountLabel. They are
-// applied only on a host that runs that LSM; otherwise the config is refused, naming the field:
-// a container that asked for confinement never runs silently unconfined.
+// applied only on a host that runs that LSM; otherwise the config is refused, naming the field
+// (src/spec/lsm-labels.ts): a container that asked for confinement never runs silently unconfined.
 import * as fs from 'node:fs';
 import type { Process } from '../spec/types.js';
+import { processLabelProblem } from '../spec/lsm-labels.js';
 import type { PlanOp } from '../native/plan.js';
 import { Op } from '../native/ops.js';
 
@@ -33,29 +34,23 @@ export function probeLsmHost(): LsmHost {
 
 /**
  * The ops that label the process at its next execve (written by tsrun-init through a verified
- * procfs handle, PROC_WRITE). Throws when the host cannot apply a label the process asks for.
+ * procfs handle, PROC_WRITE). Asserts what the judge checked: never a label that no LSM here takes.
  */
 export function planLsm(p: Process, host: LsmHost): PlanOp[] {
+  const problem = processLabelProblem(p, host);
+  if (problem) throw new Error(problem);
   const ops: PlanOp[] = [];
   if (p.apparmorProfile) {
-    const h = host;
-    if (!h.apparmor) throw new Error('process.apparmorProfile: AppArmor is not enabled on this host');
     ops.push({
       op: Op.PROC_WRITE,
-      strs: [h.apparmorOwnAttr ? 'self/attr/apparmor/exec' : 'self/attr/exec', `exec ${p.apparmorProfile}`],
+      strs: [host.apparmorOwnAttr ? 'self/attr/apparmor/exec' : 'self/attr/exec', `exec ${p.apparmorProfile}`],
       what: `apply the AppArmor profile "${p.apparmorProfile}"`,
     });
   }
   if (p.selinuxLabel) {
-    if (!host.selinux) throw new Error('process.selinuxLabel: SELinux is not enabled on this host');
     ops.push({ op: Op.PROC_WRITE, strs: ['self/attr/exec', p.selinuxLabel], what: `set the SELinux label "${p.selinuxLabel}"` });
   }
   return ops;
-}
-
-/** linux.mountLabel: throws unless SELinux runs here. */
-export function checkMountLabel(label: string | undefined, host: LsmHost): void {
-  if (label && !host.selinux) throw new Error('linux.mountLabel: SELinux is not enabled on this host');
 }
 
 // Filesystems that take a context= option from mountLabel (runc labels the same: not proc,

@@ -5,6 +5,7 @@ import type { PlanOp } from '../native/plan.js';
 import { Op } from '../native/ops.js';
 import { capabilityNumber } from '../spec/capabilities.js';
 import { rlimitNumber } from '../spec/rlimits.js';
+import { parseIdList } from '../spec/semantics.js';
 import { planLsm, type LsmHost } from './lsm.js';
 
 export interface ProcessContext {
@@ -63,21 +64,6 @@ function capMask(names: readonly string[] | undefined): [number, number] {
   return [lo, hi];
 }
 
-export function parseCpuList(list: string): number[] {
-  const cpus: number[] = [];
-  for (const part of list.split(',')) {
-    const s = part.trim();
-    if (!s) continue;
-    const m = /^(\d+)(?:-(\d+))?$/.exec(s);
-    if (!m) throw new Error(`invalid CPU list "${list}"`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) throw new Error(`invalid CPU list "${list}"`);
-    for (let i = a; i <= b; i++) cpus.push(i);
-  }
-  return cpus;
-}
-
 /** RLIM_INFINITY is 2^64-1, which JSON numbers round up to 2^64: both mean infinity (-1). */
 function rlimValue(v: number): bigint {
   return v >= 2 ** 63 || v < 0 ? -1n : BigInt(Math.trunc(v));
@@ -91,26 +77,19 @@ function envPath(env: readonly string[]): string {
 export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
   const ops: PlanOp[] = [];
   if (p.oomScoreAdj !== undefined) ops.push({ op: Op.OOM_SCORE_ADJ, ints: [p.oomScoreAdj], what: `set oom_score_adj to ${p.oomScoreAdj}` });
+  // The process was judged (src/spec): rlimit types by semantics.ts, the classes, policies and
+  // flags below by the schema's enums, the CPU list by semantics.ts.
   for (const r of p.rlimits ?? []) {
-    const res = rlimitNumber(r.type);
-    if (res === undefined) throw new Error(`process.rlimits: unknown type ${r.type}`);
-    ops.push({ op: Op.RLIMIT, ints: [res, rlimValue(r.soft), rlimValue(r.hard)], what: `set ${r.type} to ${r.soft}/${r.hard}` });
+    ops.push({ op: Op.RLIMIT, ints: [rlimitNumber(r.type)!, rlimValue(r.soft), rlimValue(r.hard)], what: `set ${r.type} to ${r.soft}/${r.hard}` });
   }
   if (p.ioPriority) {
-    const cls = IOPRIO_CLASS[p.ioPriority.class];
-    if (cls === undefined) throw new Error(`process.ioPriority.class: unknown class ${p.ioPriority.class}`);
-    ops.push({ op: Op.IOPRIO, ints: [(cls << 13) | p.ioPriority.priority], what: 'set the I/O priority' });
+    ops.push({ op: Op.IOPRIO, ints: [(IOPRIO_CLASS[p.ioPriority.class]! << 13) | p.ioPriority.priority], what: 'set the I/O priority' });
   }
   if (p.scheduler) {
     const s = p.scheduler;
-    const policy = SCHED_POLICY[s.policy];
-    if (policy === undefined) throw new Error(`process.scheduler.policy: unknown policy ${s.policy}`);
+    const policy = SCHED_POLICY[s.policy]!;
     let flags = 0;
-    for (const f of s.flags ?? []) {
-      const v = SCHED_FLAG[f];
-      if (v === undefined) throw new Error(`process.scheduler.flags: unknown flag ${f}`);
-      flags |= v;
-    }
+    for (const f of s.flags ?? []) flags |= SCHED_FLAG[f]!;
     ops.push({
       op: Op.SCHED,
       ints: [policy, flags, s.nice ?? 0, s.priority ?? 0, s.runtime ?? 0, s.deadline ?? 0, s.period ?? 0],
@@ -118,7 +97,7 @@ export function planProcess(p: Process, ctx: ProcessContext): PlanOp[] {
     });
   }
   if (p.execCPUAffinity?.final) {
-    ops.push({ op: Op.AFFINITY, ints: parseCpuList(p.execCPUAffinity.final), what: 'set the CPU affinity' });
+    ops.push({ op: Op.AFFINITY, ints: parseIdList(p.execCPUAffinity.final)!, what: 'set the CPU affinity' });
   }
   if (ctx.consoleFd !== undefined) ops.push(consoleOp(p, ctx.consoleFd, ctx.bindConsole === true));
   else if (!ctx.consoleDone) ops.push({ op: Op.SETSID, what: 'create a session' });

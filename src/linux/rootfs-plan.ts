@@ -8,6 +8,7 @@ import { F_HOST, F_NO_SYMLINKS, F_OPTIONAL, Op } from '../native/ops.js';
 import { MS, S_IF, makedev } from './constants.js';
 import { parseMountOptions } from './mount-options.js';
 import { withMountLabel } from './lsm.js';
+import { isBind } from '../spec/semantics.js';
 import type { HostCgroupMount } from '../cgroups/mounts.js';
 import type { HostFacts } from './host-facts.js';
 
@@ -54,7 +55,7 @@ export function planBindTrees(spec: Spec, bundle: string, host: HostFacts): { op
     const o = parseMountOptions(m.options);
     if (o.idmap !== 'none') continue;
     const src = path.resolve(bundle, m.source ?? '');
-    if (host.pathKind(src) === 'missing') continue; // planMount says what is missing
+    if (host.pathKind(src) === 'missing') continue; // gone since the judge: its mount fails, naming it
     slotOf.set(m, slotOf.size);
     ops.push({ op: Op.OPEN_TREE, flags: F_HOST, ints: [slotOf.size - 1, o.flags & MS.REC ? 1 : 0], strs: [src], what: `open the bind source "${src}"` });
   }
@@ -81,11 +82,9 @@ const PROPAGATION_FLAGS: Record<string, number> = {
   runbindable: MS.UNBINDABLE | MS.REC,
 };
 
+/** linux.rootfsPropagation (the schema's enum) as mount flags; the default is rslave. */
 export function rootPropagationFlag(p: string | undefined): number {
-  if (!p) return MS.SLAVE | MS.REC;
-  const f = PROPAGATION_FLAGS[p];
-  if (f === undefined) throw new Error(`linux.rootfsPropagation: unknown propagation "${p}"`);
-  return f;
+  return p ? PROPAGATION_FLAGS[p]! : MS.SLAVE | MS.REC;
 }
 
 /**
@@ -202,10 +201,6 @@ export function planMaskedReadonly(spec: Spec): PlanOp[] {
   return ops;
 }
 
-function isBind(m: Mount): boolean {
-  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
-}
-
 function mountFlags(m: Mount): number {
   return parseMountOptions(m.options).flags & ~(MS.BIND | MS.REC | MS.REMOUNT);
 }
@@ -217,13 +212,12 @@ function planMount(m: Mount, ctx: RootfsContext): PlanOp[] {
   const type = m.type ?? '';
   if (isBind(m)) {
     const src = path.resolve(ctx.bundle, m.source ?? '');
-    const kind = ctx.host.pathKind(src);
-    if (kind === 'missing') throw new Error(`mount ${dest}: source ${src}: no such file or directory`);
-    const mk = kind === 'dir' ? 1 : 2;
+    // the source exists (src/spec/mount-sources.ts); one gone since fails at its mount
+    const mk = ctx.host.pathKind(src) === 'dir' ? 1 : 2;
     const bind = MS.BIND | (o.flags & MS.REC);
     if (o.idmap !== 'none') {
-      const fd = ctx.idmapFd?.(m);
-      if (fd === undefined) throw new Error(`mount ${dest}: ${o.idmap} needs uidMappings and gidMappings on the mount`);
+      // judged: the mount has its mappings, so a user namespace carries them (-1: the mount fails)
+      const fd = ctx.idmapFd?.(m) ?? -1;
       const recursive = o.idmap === 'ridmap' || (o.flags & MS.REC) ? 1 : 0;
       ops.push({ op: Op.IDMAP_MOUNT, ints: [fd, recursive, mk, 0o755], strs: [src, dest], what: `idmapped bind-mount "${src}" on "${dest}"` });
     } else if (ctx.treeSlot?.(m) !== undefined) {

@@ -175,6 +175,11 @@ export function isBindMount(m: Mount): boolean {
   return (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
 }
 
+/** A mount that the plan makes as a bind mount: type "bind", or a bind/rbind option. */
+export function isBind(m: Mount): boolean {
+  return m.type === 'bind' || isBindMount(m);
+}
+
 // --- the checks --------------------------------------------------------------------------
 
 class Checker {
@@ -603,9 +608,8 @@ class Checker {
     }
   }
 
-  // AppArmor and SELinux labels are a question of the host, not of the document: the launch
-  // plan applies them where the LSM runs and refuses them, naming the field, where it does not
-  // (src/linux/lsm.ts).
+  // AppArmor and SELinux labels are a question of the host, not of the document: judge.ts
+  // refuses them, naming the field, where the LSM does not run (lsm-labels.ts).
   private lsm(): void {}
 
   private intelRdt(): void {
