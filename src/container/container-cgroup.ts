@@ -1,7 +1,7 @@
 // Where a container's cgroup is and, with the systemd driver, how the init enters it: shared by
 // create and restore.
 import type { Ctx } from '../cli/context.js';
-import { addProcess, checkScopeOptions, createCgroup, resolveCgroup, startScope, userManagerCgroup, type CgroupHandle } from '../cgroups/index.js';
+import { addProcess, createCgroup, resolveCgroup, startScope, userManagerCgroup, type CgroupHandle } from '../cgroups/index.js';
 import { effectiveDeviceRules } from '../linux/device-rules.js';
 import type { Resources, Spec } from '../spec/types.js';
 import { rootlessCgroups } from './rootless.js';
@@ -10,8 +10,6 @@ import { rootlessCgroups } from './rootless.js';
 export function resolveContainerCgroup(ctx: Ctx, spec: Spec, id: string): CgroupHandle {
   if (!ctx.systemdCgroup) return resolveCgroup(spec.linux?.cgroupsPath, id, { systemd: false });
   const rootless = rootlessCgroups(ctx.rootless);
-  // The annotations' values are judged before anything is made.
-  checkScopeOptions({ annotations: spec.annotations });
   const place = resolveCgroup(spec.linux?.cgroupsPath, id, { systemd: true, rootless });
   if (!rootless) return place;
   return resolveCgroup(spec.linux?.cgroupsPath, id, { systemd: true, rootless, managerCgroup: userManagerCgroup() });

@@ -90,7 +90,7 @@ export async function createContainer(ctx: Ctx, o: CreateOptions): Promise<Creat
   trace('create: start');
   const host = realHost({ inUserns: inUserNamespace() });
   // The bundle is judged whole before anything is made (src/spec/judge.ts).
-  const loaded = judgeBundle(bundle, host);
+  const loaded = judgeBundle(bundle, host, { id: o.id, cgroupDriver: { systemd: ctx.systemdCgroup, rootless: rootlessCgroups(ctx.rootless) } });
   trace('create: config loaded');
   const rootfsDir = path.resolve(bundle, loaded.root!.path);
   ctx.log.debug(`create ${o.id}: bundle ${bundle}, rootfs ${rootfsDir}, state in ${store.dir(o.id)}`);

@@ -12,7 +12,7 @@ import { TsrunError, describeError } from '../errors.js';
 import type { Spec } from '../spec/types.js';
 import { judgeBundle } from '../spec/judge.js';
 import { realHost } from '../linux/host-facts.js';
-import { inUserNamespace } from './rootless.js';
+import { inUserNamespace, rootlessCgroups } from './rootless.js';
 import { loadNative, AF_UNIX, SOCK_CLOEXEC, SOCK_STREAM, PR_SET_CHILD_SUBREAPER, type Native } from '../native/native.js';
 import { addProcess, applyResources, checkResourcesForMode, createCgroup, destroyCgroup, detectMode, type CgroupHandle } from '../cgroups/index.js';
 import { enterSystemdScope, resolveContainerCgroup } from './container-cgroup.js';
@@ -72,7 +72,7 @@ export async function restore(ctx: Ctx, o: RestoreOptions): Promise<number> {
   if (store.exists(o.id)) throw new TsrunError(`container with id ${o.id} already exists`);
   const bundle = path.resolve(o.bundle);
   if (!fs.existsSync(bundle)) throw new TsrunError(`bundle ${bundle}: no such directory`);
-  const spec = judgeBundle(bundle, realHost({ inUserns: inUserNamespace() }));
+  const spec = judgeBundle(bundle, realHost({ inUserns: inUserNamespace() }), { id: o.id, cgroupDriver: { systemd: ctx.systemdCgroup, rootless: rootlessCgroups(ctx.rootless) } });
   const terminal = spec.process?.terminal === true;
   if (terminal && o.detach && o.consoleSocket === undefined) {
     throw new TsrunError('cannot allocate tty if tsrun will detach without setting console socket');

@@ -1,6 +1,7 @@
 // A bundle is judged whole before anything is made: config.json's schema and semantic checks
 // (load-config.ts, semantics.ts), then the checks that a fact of this host decides, one module
-// each (proc-mount.ts, lsm-labels.ts, mount-sources.ts, memory-nodes.ts). create, run and
+// each (proc-mount.ts, lsm-labels.ts, mount-sources.ts, memory-nodes.ts), and what the
+// systemd cgroup driver needs (systemd-cgroup.ts). create, run and
 // restore call judgeBundle(); exec judges its process with judgeProcess(). The plan builders
 // (src/linux) take a judged config. The host is read only through HostFacts.
 import { resolve } from 'node:path';
@@ -11,13 +12,15 @@ import { mountLabelProblem, processLabelProblem } from './lsm-labels.js';
 import { memoryNodesProblem } from './memory-nodes.js';
 import { mountSourceProblem } from './mount-sources.js';
 import { procMountProblem } from './proc-mount.js';
+import { systemdCgroupProblem, type CgroupDriver } from './systemd-cgroup.js';
 import type { Process, Spec } from './types.js';
 
 /** config.json of the bundle, judged whole; throws the first problem as one line. */
-export function judgeBundle(bundleDir: string, host: HostFacts, options?: LoadConfigOptions): Spec {
+export function judgeBundle(bundleDir: string, host: HostFacts, options?: LoadConfigOptions & { id?: string; cgroupDriver?: CgroupDriver }): Spec {
   const bundle = resolve(bundleDir);
   const spec = loadConfig(bundle, options);
   refuse(hostProblem(spec, bundle, host));
+  refuse(systemdCgroupProblem(spec, options?.id ?? '', options?.cgroupDriver));
   return spec;
 }
 

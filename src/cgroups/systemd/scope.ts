@@ -34,11 +34,6 @@ export interface ScopeOptions {
   annotations: Record<string, string> | undefined;
 }
 
-/** Checks what can be checked without systemd: the annotations' values. */
-export function checkScopeOptions(o: Pick<ScopeOptions, 'annotations'>): void {
-  annotationProperties(o.annotations);
-}
-
 /**
  * Starts the container's transient unit with `pid` in it and the resources systemd has properties
  * for; returns the resources to write into the cgroup's files afterwards (a CPU quota rounded as
