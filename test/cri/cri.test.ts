@@ -91,6 +91,30 @@ async function execSync(id: string, cmd: string[], timeout = 20): Promise<{ stdo
 }
 
 const sh = (id: string, script: string) => execSync(id, ['sh', '-c', script]);
+
+/** Inside the container, its cgroup's limits: v1 files (hybrid host) or cgroup v2's (the systemd guest). */
+const V2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+async function limitsInside(id: string): Promise<{ memory: string; quota: string; period: string; shares: string }> {
+  if (!V2) {
+    const r = await sh(id, 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares');
+    const [memory = '', quota = '', period = '', shares = ''] = r.stdout.trim().split('\n');
+    return { memory, quota, period, shares };
+  }
+  const r = await sh(id, 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight');
+  const [memory = '', max = '', weight = ''] = r.stdout.trim().split('\n');
+  const [quota = '', period = ''] = max.split(' ');
+  return { memory, quota, period, shares: weight };
+}
+
+/** What cpu shares read as inside: themselves on v1; on v2 the weight, by runc 1.1's or runc >= 1.3.2's conversion. */
+function sharesInside(shares: number): string[] {
+  if (!V2) return [String(shares)];
+  const old = 1 + Math.floor(((shares - 2) * 9999) / 262142);
+  const l = Math.log2(shares);
+  const now = Math.ceil(Math.pow(10, (l * l + 125 * l) / 612 - 7 / 34));
+  return [...new Set([String(old), String(now)])];
+}
+const cpuStat = V2 ? '/sys/fs/cgroup/cpu.stat' : '/sys/fs/cgroup/cpu/cpu.stat';
 const LOOP = 'while true; do sleep 0.1; done';
 
 t.test('CRI: Version and Status (RuntimeReady, NetworkReady)', async (tt) => {
@@ -313,25 +337,26 @@ scenario('ContainerStats, ListContainerStats; UpdateContainerResources seen insi
     c.t.ok(ns(r.stats?.linux?.memory?.working_set_bytes?.value) > 0n, `PodSandboxStats: memory working set > 0 (${r.stats?.linux?.memory?.working_set_bytes?.value})`);
   }));
   c.t.equal(ps, undefined, 'PodSandboxStats answers', { got: ps?.message });
-  const read = async (f: string) => (await sh(id, `cat ${f}`)).stdout.trim();
-  c.t.equal(await read('/sys/fs/cgroup/memory/memory.limit_in_bytes'), String(200 * 1024 * 1024), 'memory limit inside: 200 MiB');
+  c.t.equal((await limitsInside(id)).memory, String(200 * 1024 * 1024), 'memory limit inside: 200 MiB');
   await lane.cri.call('UpdateContainerResources', {
     container_id: id,
     linux: { memory_limit_in_bytes: 100 * 1024 * 1024, cpu_period: 100000, cpu_quota: 30000, cpu_shares: 300 },
   });
-  c.t.equal(await read('/sys/fs/cgroup/memory/memory.limit_in_bytes'), String(100 * 1024 * 1024), 'after UpdateContainerResources: 100 MiB inside');
-  c.t.equal(await read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'), '30000', 'cpu quota 30000 inside');
-  c.t.equal(await read('/sys/fs/cgroup/cpu/cpu.shares'), '300', 'cpu shares 300 inside');
+  const after = await limitsInside(id);
+  c.t.equal(after.memory, String(100 * 1024 * 1024), 'after UpdateContainerResources: 100 MiB inside');
+  c.t.equal(after.quota, '30000', 'cpu quota 30000 inside');
+  c.t.ok(sharesInside(300).includes(after.shares), `cpu shares 300 inside (${after.shares})`);
 });
 
 scenario('resource limits in effect inside: memory, CPU quota; OOMKilled', async (c) => {
   const pod = await runPod(c, 'limits');
   const id = await startContainer(pod, 'app', { script: LOOP, resources: { memory_limit_in_bytes: 64 * 1024 * 1024, cpu_period: 100000, cpu_quota: 5000, cpu_shares: 256 } });
   await waitContainer(lane, id, 'CONTAINER_RUNNING', 5000);
-  const r = await sh(id, 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us /sys/fs/cgroup/cpu/cpu.shares');
-  c.t.same(r.stdout.trim().split('\n'), [String(64 * 1024 * 1024), '5000', '100000', '256'], 'memory 64 MiB, cpu quota 5000/100000, shares 256 inside');
+  const l = await limitsInside(id);
+  c.t.same([l.memory, l.quota, l.period], [String(64 * 1024 * 1024), '5000', '100000'], 'memory 64 MiB, cpu quota 5000/100000 inside');
+  c.t.ok(sharesInside(256).includes(l.shares), `cpu shares 256 inside (${l.shares})`);
   // A busy loop for 2 s under a 5% quota (low enough to hit on a loaded host): the kernel throttles it.
-  const busy = await sh(id, 'end=$(($(date +%s)+2)); while [ $(date +%s) -lt $end ]; do :; done; cat /sys/fs/cgroup/cpu/cpu.stat');
+  const busy = await sh(id, `end=$(($(date +%s)+2)); while [ $(date +%s) -lt $end ]; do :; done; cat ${cpuStat}`);
   const throttled = Number(/nr_throttled (\d+)/.exec(busy.stdout)?.[1] ?? 0);
   c.t.ok(throttled > 0, `the CPU quota throttles a busy loop (nr_throttled ${throttled})`, { stat: busy.stdout });
 

@@ -78,7 +78,12 @@ export interface Lane {
   daemon: Daemon;
   images: Images;
   rts: Runtime[];
-  /** A cgroup parent of the lane's own (cgroupfs driver): "/tsrun-cri-<id>". */
+  /**
+   * kubelet's cgroup driver: systemd where systemd is PID 1 (SystemdCgroup = true, pods in slices),
+   * else cgroupfs; CRI_CGROUP_DRIVER=cgroupfs|systemd decides otherwise.
+   */
+  systemd: boolean;
+  /** The lane's own cgroup parent: "/tsrun-cri-<id>" (cgroupfs) or the slice "tsruncri<id>.slice" (systemd). */
   cgroupRoot: string;
   /** The pods' log directories live under here. */
   logRoot: string;
@@ -124,7 +129,21 @@ function removeCgroupTree(rel: string): string[] {
   return left;
 }
 
+/** kubelet's choice: the systemd driver where systemd is PID 1. */
+export function systemdCgroupDriver(): boolean {
+  const want = process.env.CRI_CGROUP_DRIVER;
+  if (want === 'systemd' || want === 'cgroupfs') return want === 'systemd';
+  return existsSync('/run/systemd/system');
+}
+
+/** systemd units of a lane (its slices and the scopes in them), any state. */
+async function laneUnits(tag: string): Promise<string[]> {
+  const r = await cmd(['systemctl', 'list-units', '--all', '--no-legend', '--plain']);
+  return r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((u) => u.startsWith(`tsruncri${tag}`));
+}
+
 export async function startLane(images: Images): Promise<Lane> {
+  const systemd = systemdCgroupDriver();
   const rts = runtimes();
   const tsrun = rts.find((r) => r.name === 'tsrun')!.path;
   const runc = rts.find((r) => r.name === 'runc')!.path;
@@ -186,12 +205,16 @@ state = "${dir}/state"
 
 ` +
       snippet('containerd.toml', tsrun) +
-      `      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      // (still in the tsrun handler's options table, which the snippet ends with)
+      `      SystemdCgroup = ${systemd}
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         BinaryName = "${runc}"
+        SystemdCgroup = ${systemd}
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.missing]
     runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.missing.options]
       BinaryName = "${dir}/no-such-runtime"
+      SystemdCgroup = ${systemd}
 `,
   );
   const hostDirs = [
@@ -209,7 +232,7 @@ state = "${dir}/state"
   const removeHostDirs = removeLaterIfMadeNow(hostDirs);
   const netnsBefore = netnsNames();
   const ctr = (args: string[], timeoutMs = 60_000) => cmd(['ctr', '--address', sock, '--namespace', NAMESPACE, ...args], { timeoutMs });
-  const cgroupRoot = `/tsrun-cri-${tag}`;
+  const cgroupRoot = systemd ? `tsruncri${tag}.slice` : `/tsrun-cri-${tag}`;
 
   let daemon: Daemon;
   try {
@@ -253,7 +276,11 @@ state = "${dir}/state"
       notes.push(`netns ${n} left: removed`);
       await cmd(['ip', 'netns', 'del', n]);
     }
-    for (const d of removeCgroupTree(cgroupRoot)) notes.push(`cgroup ${d} still in use`);
+    if (systemd) {
+      // The pods' slices (systemd made them for the scopes in them): stopped with the lane's.
+      await cmd(['systemctl', 'stop', cgroupRoot]);
+      for (const u of await laneUnits(tag)) notes.push(`unit ${u} left`);
+    } else for (const d of removeCgroupTree(cgroupRoot)) notes.push(`cgroup ${d} still in use`);
     unmountUnder(dir);
     rmSync(dir, { recursive: true, force: true });
     removeHostDirs();
@@ -269,7 +296,7 @@ state = "${dir}/state"
     await stop();
     throw e;
   }
-  return { dir, sock, cri, daemon, images, rts, cgroupRoot, logRoot, bridge, subnetPrefix, madeDirs, ctr, stop };
+  return { dir, sock, cri, daemon, images, rts, systemd, cgroupRoot, logRoot, bridge, subnetPrefix, madeDirs, ctr, stop };
 }
 
 /**

@@ -36,8 +36,9 @@ export function podConfig(lane: Lane, handler: string, name: string, o: PodOptio
       labels: { 'io.kubernetes.pod.name': name, handler },
       annotations: {},
       linux: {
-        // kubelet's cgroupfs driver: /kubepods/<qos>/pod<uid>; the lane's own root here.
-        cgroup_parent: `${lane.cgroupRoot}/pod${uid}`,
+        // kubelet's cgroupfs driver: /kubepods/<qos>/pod<uid>; systemd driver: the slice
+        // kubepods-<qos>-pod<uid with _ for ->.slice. The lane's own root here.
+        cgroup_parent: lane.systemd ? `${lane.cgroupRoot.replace(/\.slice$/, '')}-pod${uid.replace(/-/g, '_')}.slice` : `${lane.cgroupRoot}/pod${uid}`,
         sysctls: o.sysctls ?? {},
         security_context: { namespace_options: { network: 'POD', pid: 'CONTAINER', ipc: 'POD' }, ...(o.security ?? {}) },
       },

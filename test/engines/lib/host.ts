@@ -15,6 +15,8 @@ export function readHostFile(p: string): string {
 
 /** /sys/fs/cgroup/<hierarchy>/<rel> for every hierarchy where it exists. */
 export function cgroupDirs(rel: string): string[] {
+  // A pure cgroup v2 host: one hierarchy at the root.
+  if (existsSync('/sys/fs/cgroup/cgroup.controllers')) return existsSync(join('/sys/fs/cgroup', rel)) ? [join('/sys/fs/cgroup', rel)] : [];
   const out: string[] = [];
   for (const h of readdirSync('/sys/fs/cgroup')) {
     const p = join('/sys/fs/cgroup', h, rel);

@@ -7,7 +7,9 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { FAULT_STEPS } from '../../../src/container/fault.js';
-import { type Config, context, describe, makeBundle, readOut, rt, stateOf, uniqueId, waitUntil, type RtResult } from '../../helpers/index.js';
+import {
+  type Config, context, describe, makeBundle, readOut, rt, runtimeUnderTest, sampleRootfs, stateOf, uniqueId, waitUntil, type RtResult,
+} from '../../helpers/index.js';
 
 const CG = '/sys/fs/cgroup';
 const LONG = ['sh', '-c', 'echo started; exec sleep 1000'];
@@ -233,4 +235,44 @@ t.test('no bus: one clear error, no fall-back to cgroupfs, nothing left', async 
   t.match(r.stderr, new RegExp(`^tsrun: run ${id}: .*systemd cgroup driver: cannot reach systemd: connect to the system bus: no such file or directory`), 'one line', { err: r.stderr });
   t.equal(r.stderr.trim().split('\n').length, 1);
   nothingLeft(t, id, `runc-${id}.scope`);
+});
+
+t.test("rootless: the unit is the user's own systemd instance's, over the session bus", async (t) => {
+  const user = 'tsrun-sd-user';
+  const uid = 1988;
+  if (spawnSync('id', [user]).status !== 0) {
+    const r = spawnSync('useradd', ['-m', '-u', String(uid), '-s', '/bin/sh', user], { encoding: 'utf8' });
+    t.equal(r.status, 0, 'useradd', { stderr: r.stderr });
+    for (const f of ['/etc/subuid', '/etc/subgid']) writeFileSync(f, `${existsSync(f) ? readFileSync(f, 'utf8') : ''}${user}:400000:65536\n`);
+  }
+  t.equal(spawnSync('loginctl', ['enable-linger', user]).status, 0, 'loginctl enable-linger');
+  const xdg = `/run/user/${uid}`;
+  t.ok(await waitUntil(() => existsSync(`${xdg}/bus`), { timeoutMs: 60_000 }), 'the user manager and its bus are up');
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', XDG_RUNTIME_DIR: xdg, DBUS_SESSION_BUS_ADDRESS: `unix:path=${xdg}/bus`, HOME: `/home/${user}` };
+  const asUser = (script: string) => spawnSync('runuser', ['-u', user, '--', 'sh', '-c', script], { encoding: 'utf8', env, timeout: 120_000 });
+  const T = runtimeUnderTest();
+  const dir = `/home/${user}/bundle`;
+  const setup = asUser(`set -e; rm -rf ${dir}; mkdir -p ${dir}; cp -a ${sampleRootfs} ${dir}/rootfs; cd ${dir}; ${T} spec --rootless; python3 -c "
+import json; c = json.load(open('config.json'))
+c['process']['terminal'] = False
+c['process']['args'] = ['sleep', '1000']
+c['linux']['resources'] = {'pids': {'limit': 20}}
+json.dump(c, open('config.json', 'w'))"`);
+  t.equal(setup.status, 0, 'a rootless bundle', { stderr: setup.stderr });
+  const id = `rl${process.pid}`;
+  const run = asUser(`${T} --systemd-cgroup run -d --bundle ${dir} ${id} >/dev/null && ${T} state ${id}`);
+  t.equal(run.status, 0, 'run -d as the user with --systemd-cgroup', { stderr: run.stderr });
+  const unit = `runc-${id}.scope`;
+  const cg = join(CG, `user.slice/user-${uid}.slice/user@${uid}.service/user.slice/${unit}`);
+  const pid = JSON.parse(run.stdout || '{}').pid;
+  t.ok(existsSync(cg), `the unit's cgroup is ${cg}`);
+  if (pid) t.equal(readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim(), `0::${cg.slice(CG.length)}`, 'the container is in it');
+  t.equal(existsSync(join(cg, 'pids.max')) ? readFileSync(join(cg, 'pids.max'), 'utf8').trim() : '', '20', 'pids.max via the delegated user manager');
+  const userUnits = () => asUser('systemctl --user list-units --all --no-legend --plain').stdout;
+  t.match(userUnits(), new RegExp(unit.replace('.', '\\.')), "the user's systemd knows the unit");
+  const del = asUser(`${T} --systemd-cgroup delete --force ${id}`);
+  t.equal(del.status, 0, 'delete --force', { stderr: del.stderr });
+  t.notMatch(userUnits(), new RegExp(unit.replace('.', '\\.')), 'the unit is gone');
+  t.notOk(existsSync(cg), 'its cgroup is gone');
+  spawnSync('loginctl', ['disable-linger', user]);
 });
