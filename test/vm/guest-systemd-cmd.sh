@@ -12,7 +12,7 @@ booted=$(cut -d' ' -f1 /proc/uptime)
 {
   echo "kernel $(uname -r)"
   echo "state $state"
-  echo "failed $(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}' | tr '\n' ' ')"
+  [ "$state" = running ] || echo "failed $(systemctl --failed --no-legend --plain --no-pager | awk '{print $1}' | tr '\n' ' ')"
   echo "uptime $booted"
 } >"$R/booted"
 echo "vm-guest: systemd $state after $booted s of uptime" >/dev/console

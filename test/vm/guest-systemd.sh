@@ -28,7 +28,8 @@ find "$units" -path "$units/*.wants/*" -type l -delete 2>/dev/null
 # - no login prompt on the console or a tty; no network in the guest (-nic none), so no time sync;
 # - no udev: nothing in the guest waits for a device unit (no fstab, no getty), the kernel's
 #   devtmpfs has the nodes, the virtio/9p/overlay modules are loaded by the initramfs;
-# - no utmp records, binfmt, debug/tracing file systems, module lists of the host, journal on disk
+# - no utmp records, binfmt, debug/tracing/config file systems, module lists of the host (and no
+#   drm, dm_mod, loop, configfs: fuse stays, for rootless podman), journal on disk
 #   (it stays in /run/log/journal), users from sysusers.d (the host's /etc/passwd has them).
 for u in getty.target serial-getty@ttyS0.service getty@tty1.service console-getty.service \
     systemd-timesyncd.service systemd-networkd-wait-online.service systemd-time-wait-sync.service \
@@ -37,7 +38,8 @@ for u in getty.target serial-getty@ttyS0.service getty@tty1.service console-gett
     systemd-update-utmp.service systemd-update-utmp-runlevel.service systemd-binfmt.service \
     proc-sys-fs-binfmt_misc.automount sys-kernel-debug.mount sys-kernel-tracing.mount \
     systemd-modules-load.service systemd-journal-flush.service systemd-sysusers.service \
-    systemd-random-seed.service systemd-pstore.service; do
+    systemd-random-seed.service systemd-pstore.service kmod-static-nodes.service sys-kernel-config.mount \
+    modprobe@drm.service modprobe@dm_mod.service modprobe@loop.service modprobe@configfs.service; do
   ln -sf /dev/null "$units/$u"
 done
 # Debian's tmpfiles (tmp.conf: "D /tmp") would empty /tmp at boot, the kept checkout included.
