@@ -9,6 +9,7 @@
 here=$(dirname "${BASH_SOURCE[0]}")
 . "$here/guest-common.sh"
 
+echo "vm-guest: preparing systemd's boot after $(cut -d' ' -f1 /proc/uptime) s" >/dev/console
 [ -x /lib/systemd/systemd ] || die "/lib/systemd/systemd not found on the host (apt-get install systemd)"
 mount_fresh_tmp_run
 
@@ -40,7 +41,7 @@ for u in getty.target serial-getty@ttyS0.service getty@tty1.service console-gett
     systemd-modules-load.service systemd-journal-flush.service systemd-sysusers.service \
     systemd-random-seed.service systemd-pstore.service kmod-static-nodes.service sys-kernel-config.mount \
     modprobe@drm.service modprobe@dm_mod.service modprobe@loop.service modprobe@configfs.service; do
-  ln -sf /dev/null "$units/$u"
+  : >"$units/$u" # an empty unit file is a masked one (systemd.unit(5)); no ln process per unit
 done
 # Debian's tmpfiles (tmp.conf: "D /tmp") would empty /tmp at boot, the kept checkout included.
 mkdir -p /etc/tmpfiles.d

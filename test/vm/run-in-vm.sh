@@ -21,13 +21,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 timeout_s=${VM_TIMEOUT:-600}
 fail() { echo "run-in-vm: $*" >&2; }
 case "${VM_INIT:-}" in
-  '') guest=$here/guest.sh; append="" ;;
-  systemd) guest=$here/guest-systemd.sh
+  '') guest=$here/guest.sh; append=""; setup_args=() ;;
+  systemd) guest=$here/guest-systemd.sh; setup_args=(--systemd)
     append="systemd.unified_cgroup_hierarchy=1 systemd.unit=multi-user.target" ;;
   *) fail "VM_INIT=${VM_INIT}: unknown (empty or systemd)"; exit 2 ;;
 esac
 
-env_file=$("$here/setup.sh") || { fail "VM image setup failed (see above)"; exit 125; }
+env_file=$("$here/setup.sh" "${setup_args[@]}") || { fail "VM image setup failed (see above)"; exit 125; }
 # shellcheck disable=SC1090
 . "$env_file"
 
