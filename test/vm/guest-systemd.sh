@@ -49,6 +49,9 @@ echo 'd /tmp 1777 root root -' >/etc/tmpfiles.d/tmp.conf
 # No host disks in the guest.
 echo '# tsrun VM: no file systems to mount' >/etc/fstab
 echo tsrun-vm >/etc/hostname
+# multi-user.target, not the host's graphical.target (systemd.unit= on the kernel command line was
+# not honoured here: graphical.target still came up).
+ln -sfn /lib/systemd/system/multi-user.target "$units/default.target"
 
 cat >"$units/tsrun-vm-cmd.service" <<UNIT
 [Unit]

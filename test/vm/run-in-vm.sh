@@ -23,7 +23,7 @@ fail() { echo "run-in-vm: $*" >&2; }
 case "${VM_INIT:-}" in
   '') guest=$here/guest.sh; append=""; setup_args=() ;;
   systemd) guest=$here/guest-systemd.sh; setup_args=(--systemd)
-    append="systemd.unified_cgroup_hierarchy=1 systemd.unit=multi-user.target" ;;
+    append="systemd.unified_cgroup_hierarchy=1" ;;
   *) fail "VM_INIT=${VM_INIT}: unknown (empty or systemd)"; exit 2 ;;
 esac
 
