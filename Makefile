@@ -8,7 +8,7 @@ TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 SHARED ?= ../shared
 RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 
-.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-test man completions runc-compat runc-compat-deps cri-deps test-cri
+.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-systemd-image vm-test man completions runc-compat runc-compat-deps cri-deps test-cri
 
 all: build
 
@@ -102,6 +102,10 @@ soak: build rootfs
 # The cgroup v2 suites in a QEMU VM (test/vm/); `make test` runs them too (test/vm/vm.test.ts).
 vm-image:
 	bash test/vm/setup.sh >/dev/null
+
+# The same image plus the host packages the systemd mode boots (VM_INIT=systemd, test/vm/README.md).
+vm-systemd-image:
+	bash test/vm/setup.sh --systemd >/dev/null
 
 vm-test: build rootfs
 	bash test/run.sh test/vm

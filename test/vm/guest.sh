@@ -3,39 +3,9 @@
 # overlay, the results share at /vm-results. Mounts what a container host needs, cgroup2 with every
 # controller enabled for the children of the root cgroup, runs /vm-results/cmd with its output in
 # /vm-results/output and its exit code in /vm-results/status, then powers the VM off.
-export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8
-R=/vm-results
+. "$(dirname "${BASH_SOURCE[0]}")/guest-common.sh"
 
-die() {
-  echo "vm-guest: FAILED: $*" | tee -a "$R/output" >/dev/console
-  echo 125 >"$R/status"
-  poweroff_now
-}
-poweroff_now() {
-  sync
-  echo 1 >/proc/sys/kernel/sysrq
-  echo o >/proc/sysrq-trigger
-  sleep 10
-}
-
-# The checkout (and the command's directory) may live under /tmp or /run, which get fresh tmpfs
-# mounts here: keep each path listed in $R/keep (one a line, from run-in-vm.sh) visible at the
-# same place by bind-mounting it aside first and moving it back on top of the new tmpfs.
-kept=()
-[ -f "$R/keep" ] || : >"$R/keep"
-while IFS= read -r p; do
-  case "$p" in /tmp/*|/run/*) ;; *) continue ;; esac
-  [ -d "$p" ] || continue
-  n=${#kept[@]}
-  mkdir -p "/.vm-keep/$n" && mount --bind "$p" "/.vm-keep/$n" || die "keep $p visible (bind mount)"
-  kept+=("$p")
-done <"$R/keep"
-mount -t tmpfs -o mode=1777 tmpfs /tmp || die "mount /tmp"
-mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs /run || die "mount /run"
-for n in "${!kept[@]}"; do
-  p=${kept[$n]}
-  mkdir -p "$p" && mount --move "/.vm-keep/$n" "$p" || die "keep $p visible (move it back)"
-done
+mount_fresh_tmp_run
 mkdir -p /dev/pts /dev/shm /dev/mqueue
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620,gid=5 devpts /dev/pts || die "mount /dev/pts"
 ln -sf pts/ptmx /dev/ptmx 2>/dev/null

@@ -11,15 +11,23 @@
 # not boot or the command's status never came back (the reason is printed on stderr).
 # Environment: VM_TIMEOUT, VM_MEM (default 2048, MiB), VM_SMP (default 2), VM_CPU (QEMU -cpu model,
 # default max: build/tsrun needs AVX2, which QEMU's default qemu64 lacks), VM_LOG, VM_KEEP=1 (keep
-# the results dir and say where).
+# the results dir and say where), VM_INIT (default: guest.sh is PID 1 and runs CMD itself;
+# "systemd": guest-systemd.sh prepares the overlay and execs /lib/systemd/systemd, which boots
+# multi-user.target on a pure cgroup v2 hierarchy and runs CMD in tsrun-vm-cmd.service).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [ $# -gt 0 ] || { echo "usage: run-in-vm.sh CMD [ARG...]" >&2; exit 2; }
 timeout_s=${VM_TIMEOUT:-600}
 fail() { echo "run-in-vm: $*" >&2; }
+case "${VM_INIT:-}" in
+  '') guest=$here/guest.sh; append=""; setup_args=() ;;
+  systemd) guest=$here/guest-systemd.sh; setup_args=(--systemd)
+    append="systemd.unified_cgroup_hierarchy=1" ;;
+  *) fail "VM_INIT=${VM_INIT}: unknown (empty or systemd)"; exit 2 ;;
+esac
 
-env_file=$("$here/setup.sh") || { fail "VM image setup failed (see above)"; exit 125; }
+env_file=$("$here/setup.sh" "${setup_args[@]}") || { fail "VM image setup failed (see above)"; exit 125; }
 # shellcheck disable=SC1090
 . "$env_file"
 
@@ -55,7 +63,7 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
   -accel tcg,thread=multi -cpu "${VM_CPU:-max}" -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
   -nographic -no-reboot -nic none -monitor none -serial stdio \
   -kernel "$KERNEL" -initrd "$INITRD" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1 tsrun_guest=$here/guest.sh" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 tsrun_guest=$guest${append:+ $append}" \
   -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
   -virtfs local,path="$results",mount_tag=results,security_model=none \
   </dev/null >"$log" 2>&1
@@ -76,7 +84,8 @@ if [ -f "$results/status" ]; then
     ''|*[!0-9]*) fail "bad status file: $status"; console_tail; exit 125 ;;
   esac
   booted=$(sed -n 's/^uptime //p' "$results/booted" 2>/dev/null)
-  echo "run-in-vm: kernel $KVER booted in ${booted:-?} s; VM ran ${elapsed} s in all; command exit status $status" >&2
+  state=$(sed -n 's/^state //p' "$results/booted" 2>/dev/null)
+  echo "run-in-vm: kernel $KVER booted in ${booted:-?} s${state:+ (systemd: $state)}; VM ran ${elapsed} s in all; command exit status $status" >&2
   exit "$status"
 fi
 if [ "$qemu_status" = 124 ] || [ "$qemu_status" = 137 ]; then

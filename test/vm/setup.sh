@@ -4,6 +4,9 @@
 # qemu-system-x86 and linux-image-amd64 when missing. Idempotent: the initramfs is cached under
 # build/vm/<kernel version>-<hash of this recipe>/ and rebuilt only when either changes.
 # Prints the path of an env file (KERNEL=..., INITRD=..., KVER=...) on stdout; progress on stderr.
+# --systemd: also the packages the systemd mode (VM_INIT=systemd) boots from the host's root:
+# systemd (not systemd-sysv: the host's init stays as it is), dbus, libpam-systemd (logind
+# sessions, user@.service) and dbus-user-session (a user bus for rootless podman).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,7 +18,9 @@ die() { echo "vm-setup: $*" >&2; exit 1; }
 # --- packages ---------------------------------------------------------------
 missing=""
 # criu: test/vm/guest/checkpoint.vm.ts (the guest runs the host's root, read-only, so its binaries).
-for p in qemu-system-x86 linux-image-amd64 busybox-static criu; do
+want="qemu-system-x86 linux-image-amd64 busybox-static criu"
+[ "${1:-}" = --systemd ] && want="$want systemd dbus libpam-systemd dbus-user-session"
+for p in $want; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
