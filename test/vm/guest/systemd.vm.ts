@@ -85,9 +85,9 @@ t.test('the container is a transient scope with runc\'s properties, and its limi
   // Inside (its own cgroup namespace): the limit, and pids.max stopping a fork loop.
   const inside = sd(t, ['exec', id, 'cat', '/sys/fs/cgroup/memory.max', '/sys/fs/cgroup/pids.max']);
   t.equal(inside.stdout.trim(), `${64 << 20}\n40`, 'the container sees its limits');
-  const forks = sd(t, ['exec', id, 'sh', '-c', 'n=0; for i in $(seq 60); do sleep 30 & n=$((n+1)); done 2>/dev/null; echo $n; kill $(jobs -p) 2>/dev/null; true']);
-  t.ok(Number(pids(dir)) <= 40, 'pids.current stays within 40');
-  t.match(forks.stderr + forks.stdout, /(fork|resource temporarily unavailable|can't fork)/i, 'forks past the limit fail', { detail: describe(forks) });
+  sd(t, ['exec', id, 'sh', '-c', 'for i in $(seq 60); do sleep 30 & done; true']);
+  t.ok(Number(pids(dir)) <= 40, `pids.current stays within 40 (${pids(dir)})`);
+  t.match(readFileSync(join(dir, 'pids.events'), 'utf8'), /^max [1-9]/m, 'forks past the limit were refused (pids.events)');
 
   ok(t, sd(t, ['kill', id, 'KILL']), 'kill');
   t.ok(await waitUntil(() => stateOf(t, id)?.status === 'stopped', { timeoutMs: 20_000 }), 'stopped');
@@ -130,7 +130,7 @@ t.test('update changes the unit\'s properties and the files; pause, resume, ps a
   nothingLeft(t, id, unit);
 });
 
-t.test('run --rm style: run, exit, delete; and kill --all', async (t) => {
+t.test('run in the foreground: the container is gone with its process', async (t) => {
   const id = uniqueId(t);
   const b = makeBundle(t, (c) => {
     c.process.args = ['sh', '-c', 'echo hello'];
@@ -138,7 +138,6 @@ t.test('run --rm style: run, exit, delete; and kill --all', async (t) => {
   const r = sd(t, ['run', '--bundle', b.dir, id]);
   ok(t, r, 'run');
   t.equal(readOut(r).trim(), 'hello');
-  ok(t, sd(t, ['delete', id]), 'delete');
   nothingLeft(t, id, `runc-${id}.scope`);
 });
 
@@ -147,6 +146,8 @@ t.test('SIGKILL of tsrun at each step of create: delete --force leaves nothing',
     const id = uniqueId(t);
     const b = makeBundle(t, (c) => {
       c.process.args = LONG;
+      // A createRuntime hook: the init stops at a SYNC, so that create:sync is reached too.
+      c.hooks = { createRuntime: [{ path: '/bin/true' }] };
     });
     const r = sd(t, ['create', '--bundle', b.dir, id], { ...process.env, TSRUN_FAULT: step });
     t.equal(r.signal, 'SIGKILL', `${step}: tsrun was killed there`, { detail: describe(r) });
@@ -239,12 +240,12 @@ t.test('no bus: one clear error, no fall-back to cgroupfs, nothing left', async 
 
 t.test("rootless: the unit is the user's own systemd instance's, over the session bus", async (t) => {
   const user = 'tsrun-sd-user';
-  const uid = 1988;
   if (spawnSync('id', [user]).status !== 0) {
-    const r = spawnSync('useradd', ['-m', '-u', String(uid), '-s', '/bin/sh', user], { encoding: 'utf8' });
+    const r = spawnSync('useradd', ['-m', '-s', '/bin/sh', user], { encoding: 'utf8' });
     t.equal(r.status, 0, 'useradd', { stderr: r.stderr });
     for (const f of ['/etc/subuid', '/etc/subgid']) writeFileSync(f, `${existsSync(f) ? readFileSync(f, 'utf8') : ''}${user}:400000:65536\n`);
   }
+  const uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
   t.equal(spawnSync('loginctl', ['enable-linger', user]).status, 0, 'loginctl enable-linger');
   const xdg = `/run/user/${uid}`;
   t.ok(await waitUntil(() => existsSync(`${xdg}/bus`), { timeoutMs: 60_000 }), 'the user manager and its bus are up');
@@ -252,7 +253,12 @@ t.test("rootless: the unit is the user's own systemd instance's, over the sessio
   const asUser = (script: string) => spawnSync('runuser', ['-u', user, '--', 'sh', '-c', script], { encoding: 'utf8', env, timeout: 120_000 });
   const T = runtimeUnderTest();
   const dir = `/home/${user}/bundle`;
-  const setup = asUser(`set -e; rm -rf ${dir}; mkdir -p ${dir}; cp -a ${sampleRootfs} ${dir}/rootfs; cd ${dir}; ${T} spec --rootless; python3 -c "
+  // The rootfs is copied as root (some of its directories are root's alone), then given to the user.
+  spawnSync('rm', ['-rf', dir]);
+  spawnSync('mkdir', ['-p', dir]);
+  spawnSync('cp', ['-a', sampleRootfs, `${dir}/rootfs`]);
+  spawnSync('chown', ['-R', `${uid}:${uid}`, dir]);
+  const setup = asUser(`set -e; cd ${dir}; ${T} spec --rootless; python3 -c "
 import json; c = json.load(open('config.json'))
 c['process']['terminal'] = False
 c['process']['args'] = ['sleep', '1000']
