@@ -8,7 +8,7 @@ TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 SHARED ?= ../shared
 RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 
-.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-systemd-image vm-test man completions runc-compat runc-compat-deps cri-deps test-cri
+.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-systemd-image vm-test test-systemd man completions runc-compat runc-compat-deps cri-deps test-cri
 
 all: build
 
@@ -109,6 +109,11 @@ vm-systemd-image:
 
 vm-test: build rootfs
 	bash test/run.sh test/vm
+
+# The systemd cgroup driver and the engines with their systemd defaults, in a QEMU guest booted
+# with systemd as PID 1 on pure cgroup v2 (test/vm/vm-systemd.test.ts; `make test` runs it too).
+test-systemd: build rootfs cri-deps
+	bash test/run.sh test/vm/vm-systemd.test.ts
 
 conformance: build rootfs
 	RUNTIME=$(RUNTIME) bash conformance/run.sh

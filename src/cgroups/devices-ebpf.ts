@@ -313,8 +313,9 @@ export function setDevicesV2(dir: string, rules: readonly DeviceCgroup[]): void 
   try {
     applyDeviceFilter(dir, rules);
   } catch (e) {
-    // Like runc: where bpf(2) is refused (user namespace) or the rules restrict nothing, go on.
-    if (inUserNamespace() || allowsEverything(rules)) {
+    // Like runc: where bpf(2) is refused (a user namespace, or rootless: an unprivileged user)
+    // or the rules restrict nothing, go on.
+    if (inUserNamespace() || (process.geteuid?.() ?? 0) !== 0 || allowsEverything(rules)) {
       warn(`device rules not applied: ${(e as Error).message.replace(/^cgroup: /, '')}`);
       return;
     }
