@@ -22,16 +22,13 @@ export function convertMemorySwapToV2(memorySwap: number, memory: number): numbe
 }
 
 /**
- * cpu.shares [2..262144] -> cpu.weight [1..10000], runc >= 1.3.2 (opencontainers/cgroups): a quadratic
- * in log2 that maps the minimum, the default (1024 -> 100) and the maximum onto each other.
+ * cpu.shares [2..262144] -> cpu.weight [1..10000], linearly, as runc 1.1 (the reference runc here,
+ * and what runc's integration suite v1.1.15 checks: 100 shares are weight 4, 1024 are 39).
+ * runc >= 1.3.2 and crun map 1024 onto 100 instead (a quadratic in log2); see docs/runc-behaviour.md.
  */
 export function convertCPUSharesToV2(shares: number): number {
   if (shares === 0) return 0;
-  if (shares <= 2) return 1;
-  if (shares >= 262144) return 10000;
-  const l = Math.log2(shares);
-  const exponent = (l * l + 125 * l) / 612 - 7 / 34;
-  return Math.ceil(Math.pow(10, exponent));
+  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
 }
 
 /** blkio weight [10..1000] -> io.weight [1..10000] (runc ConvertBlkIOToIOWeightValue). */

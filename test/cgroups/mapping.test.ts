@@ -34,14 +34,14 @@ t.test('swap conversion (runc ConvertMemorySwapToCgroupV2Value)', async (t) => {
   t.throws(() => v2.convertMemorySwapToV2(50, -5), /invalid memory value: -5/);
 });
 
-t.test('cpu.shares -> cpu.weight (runc >= 1.3.2 formula)', async (t) => {
+t.test('cpu.shares -> cpu.weight (runc 1.1: linear)', async (t) => {
   t.equal(v2.convertCPUSharesToV2(0), 0);
   t.equal(v2.convertCPUSharesToV2(2), 1);
-  t.equal(v2.convertCPUSharesToV2(1024), 100, 'the defaults map onto each other');
+  t.equal(v2.convertCPUSharesToV2(100), 4, 'runc 1.1 and its suite (update.bats: check_cpu_shares 100)');
+  t.equal(v2.convertCPUSharesToV2(1024), 39, 'runc 1.1: linear');
   t.equal(v2.convertCPUSharesToV2(262144), 10000);
-  t.equal(v2.convertCPUSharesToV2(512), 59);
-  t.equal(v2.convertCPUSharesToV2(2048), 174);
-  t.equal(v2.convertCPUSharesToV2(1_000_000), 10000);
+  t.equal(v2.convertCPUSharesToV2(512), 20);
+  t.equal(v2.convertCPUSharesToV2(2048), 79);
 });
 
 t.test('blkio weight -> io.weight', async (t) => {
@@ -82,7 +82,7 @@ t.test('v2 memory: checkBeforeUpdate refuses limits at or below current usage', 
 t.test('v2 cpu: idle, weight, cpu.max keeping the other half, burst retried after quota', async (t) => {
   const r = recorder({ 'cpu.idle': '0', 'cpu.weight': '100', 'cpu.max': 'max 100000', 'cpu.max.burst': '0' });
   v2.setCpuV2(r.d, { cpu: { shares: 1024, quota: 50000, period: 200000, idle: 0 } });
-  t.same(r.writes, ['cpu.idle=0', 'cpu.weight=100', 'cpu.max=50000 200000']);
+  t.same(r.writes, ['cpu.idle=0', 'cpu.weight=39', 'cpu.max=50000 200000']);
   r.writes.length = 0;
   v2.setCpuV2(r.d, { cpu: { period: 100000 } });
   t.same(r.writes, ['cpu.max=50000 100000'], 'period alone keeps the quota');
