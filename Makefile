@@ -8,7 +8,7 @@ TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 SHARED ?= ../shared
 RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 
-.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-systemd-image vm-test test-systemd man completions runc-compat runc-compat-deps cri-deps test-cri
+.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-systemd-image vm-test test-systemd runc-compat-systemd man completions runc-compat runc-compat-deps cri-deps test-cri
 
 all: build
 
@@ -109,6 +109,11 @@ vm-systemd-image:
 
 vm-test: build rootfs
 	bash test/run.sh test/vm
+
+# runc's integration suite in the systemd guest, with and without the systemd driver, tsrun against runc:
+# a heavy lane (TCG: ~1 h for the cgroup files), not part of `make test`; writes docs/runc-compat-systemd.md.
+runc-compat-systemd: build rootfs runc-compat-deps
+	$(BUN) scripts/runc-compat-guest.ts $(RUNC_COMPAT_FILES)
 
 # The systemd cgroup driver and the engines with their systemd defaults, in a QEMU guest booted
 # with systemd as PID 1 on pure cgroup v2 (test/vm/vm-systemd.test.ts; `make test` runs it too).

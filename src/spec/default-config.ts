@@ -10,6 +10,8 @@ export interface DefaultSpecOptions {
   /** Host uid/gid mapped to root with `rootless` (default: this process's effective ids). */
   uid?: number;
   gid?: number;
+  /** A pure cgroup v2 host: runc's spec adds a cgroup namespace there. */
+  cgroupV2?: boolean;
 }
 
 export function defaultSpec(options: DefaultSpecOptions = {}): Spec {
@@ -69,6 +71,7 @@ export function defaultSpec(options: DefaultSpecOptions = {}): Spec {
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
     },
   };
+  if (options.cgroupV2) spec.linux!.namespaces!.push({ type: 'cgroup' });
   if (options.rootless) makeRootless(spec, options.uid ?? process.geteuid?.() ?? 0, options.gid ?? process.getegid?.() ?? 0);
   return spec;
 }

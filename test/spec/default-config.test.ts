@@ -56,3 +56,10 @@ t.test('the defaults pass the schema and every semantic check', async (t) => {
     t.strictSame(warnings, [], 'no warnings');
   }
 });
+
+t.test('on a pure cgroup v2 host runc spec adds a cgroup namespace (runc spec.go)', async (t) => {
+  const types = (s: ReturnType<typeof defaultSpec>) => s.linux?.namespaces?.map((n) => n.type);
+  t.same(types(defaultSpec({ cgroupV2: true })), ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']);
+  t.same(types(defaultSpec({ cgroupV2: false })), ['pid', 'network', 'ipc', 'uts', 'mount']);
+  t.same(types(defaultSpec({ cgroupV2: true, rootless: true, uid: 1000, gid: 1000 })), ['pid', 'ipc', 'uts', 'mount', 'cgroup', 'user']);
+});

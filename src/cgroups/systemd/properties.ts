@@ -52,8 +52,7 @@ export function unitProperties(s: ScopeSpec): UnitProperty[] {
 
 export interface MappedResources {
   properties: UnitProperty[];
-  /** The resources to write into the cgroup's files afterwards: runc rounds a CPU quota up to what
-   * systemd can express (1% steps) and writes that same value. */
+  /** The resources to write into the cgroup's files afterwards. */
   resources: Resources;
 }
 
@@ -78,9 +77,7 @@ export function resourceProperties(r: Resources | undefined, v2: boolean, versio
     if (cpu.shares) props.push(prop('CPUShares', 't', BigInt(cpu.shares)));
     if (res.blockIO?.weight) props.push(prop('BlockIOWeight', 't', BigInt(res.blockIO.weight)));
   }
-  const quota = cpuQuotaProperties(cpu.quota ?? 0, cpu.period ?? 0, version);
-  props.push(...quota.properties);
-  if (quota.quota !== undefined && res.cpu) res.cpu.quota = quota.quota;
+  props.push(...cpuQuotaProperties(cpu.quota ?? 0, cpu.period ?? 0, version));
   if (res.pids?.limit !== undefined) props.push(prop('TasksMax', 't', tasksMax(res.pids.limit)));
   if (version >= V_CPUSET) {
     if (cpu.cpus) props.push(prop('AllowedCPUs', 'ay', rangeToBits(cpu.cpus, 'linux.resources.cpu.cpus')));
@@ -109,24 +106,22 @@ function tasksMax(limit: number): bigint {
   return limit === 0 ? 1n : BigInt(limit);
 }
 
-/** runc's addCPUQuota: CPUQuotaPerSecUSec in 1% steps; the quota is rounded up to match. */
-function cpuQuotaProperties(quota: number, period: number, version: number): { properties: UnitProperty[]; quota?: number } {
+/**
+ * runc's addCPUQuota: CPUQuotaPerSecUSec rounded up to systemd's 1% steps. As runc 1.1 (and its
+ * suite), the cgroup's own cpu.max keeps the quota asked for.
+ */
+function cpuQuotaProperties(quota: number, period: number, version: number): UnitProperty[] {
   const props: UnitProperty[] = [];
   if (period !== 0 && version >= V_CPU_QUOTA_PERIOD) props.push(prop('CPUQuotaPeriodUSec', 't', BigInt(period)));
-  if (quota === 0 && period === 0) return { properties: props };
+  if (quota === 0 && period === 0) return props;
   let perSec = U64_MAX;
-  let rounded: number | undefined;
   if (quota > 0) {
-    const p = period || DEFAULT_CPU_PERIOD;
-    let usec = Math.floor((quota * 1000000) / p);
-    if (usec % 10000 !== 0) {
-      usec = (Math.floor(usec / 10000) + 1) * 10000;
-      rounded = Math.floor((usec * p) / 1000000);
-    }
+    let usec = Math.floor((quota * 1000000) / (period || DEFAULT_CPU_PERIOD));
+    if (usec % 10000 !== 0) usec = (Math.floor(usec / 10000) + 1) * 10000;
     perSec = BigInt(usec);
   }
   props.push(prop('CPUQuotaPerSecUSec', 't', perSec));
-  return { properties: props, quota: rounded };
+  return props;
 }
 
 /** runc's RangeToBits: "0-2,5" -> the bitmask systemd's AllowedCPUs takes, lowest byte first. */
@@ -170,9 +165,7 @@ function unifiedProperties(unified: Record<string, string>, version: number, res
         if (f.length < 1 || f.length > 2) throw new CgroupError(`${field(k)}: invalid value ${JSON.stringify(v)}`);
         const quota = f[0] === 'max' ? 0 : Number(num(k, f[0]!));
         const period = f.length === 2 ? Number(num(k, f[1]!)) : DEFAULT_CPU_PERIOD;
-        const q = cpuQuotaProperties(quota, period, version);
-        props.push(...q.properties);
-        if (q.quota !== undefined) res.unified![k] = `${q.quota} ${period}`;
+        props.push(...cpuQuotaProperties(quota, period, version));
         break;
       }
       case 'cpu.weight':

@@ -2,9 +2,10 @@
 // its properties changed by `update`, and its removal. The files systemd has no property for are
 // written by the cgroupfs code, into the unit's delegated cgroup, as runc does.
 import type { DeviceCgroup, Resources } from '../../spec/types.js';
-import { CgroupError } from '../fs.js';
+import { join } from 'node:path';
+import { CgroupError, readOptional } from '../fs.js';
 import type { CgroupHandle } from '../paths.js';
-import { detectMode } from '../paths.js';
+import { detectMode, layout } from '../paths.js';
 import { annotationProperties } from './gvariant.js';
 import { Systemd } from './manager.js';
 import { resourceProperties, unitProperties } from './properties.js';
@@ -56,7 +57,7 @@ export function startScope(h: CgroupHandle, pid: number, o: ScopeOptions): Resou
 /** `update`: the unit's properties first, then (by the caller) the files; returns those resources. */
 export function updateScope(h: CgroupHandle, resources: Resources): Resources {
   const sd = systemdFor(h);
-  const mapped = resourceProperties(resources, (h.mode ?? detectMode()) === 'unified', sd.version());
+  const mapped = resourceProperties(withCurrentCpuMax(h, resources), (h.mode ?? detectMode()) === 'unified', sd.version());
   sd.setProperties(unitOf(h), mapped.properties);
   return mapped.resources;
 }
@@ -74,4 +75,28 @@ export function scopeState(h: CgroupHandle): string | undefined {
 /** Rootless: where the user's systemd instance keeps its units' cgroups. */
 export function userManagerCgroup(): string {
   return systemdFor({ userBus: true }).controlGroup();
+}
+
+/**
+ * systemd's CPU quota is one property for both halves: an update of only the quota or only the
+ * period keeps the other one from the cgroup (runc keeps it in its state for the same reason).
+ */
+function withCurrentCpuMax(h: CgroupHandle, r: Resources): Resources {
+  const c = r.cpu;
+  if (!c || !c.quota === !c.period) return r;
+  const l = layout(h);
+  let quota = -1;
+  let period = 100000;
+  if (l.v2) {
+    const [q, p] = (readOptional(join(l.v2.dir, 'cpu.max')) ?? 'max 100000').trim().split(/\s+/);
+    quota = q === 'max' || q === undefined ? -1 : Number(q);
+    period = Number(p ?? 100000);
+  } else {
+    const cpu = l.v1.get('cpu');
+    if (cpu) {
+      quota = Number(readOptional(join(cpu.dir, 'cpu.cfs_quota_us'))?.trim() ?? -1);
+      period = Number(readOptional(join(cpu.dir, 'cpu.cfs_period_us'))?.trim() ?? 100000);
+    }
+  }
+  return { ...r, cpu: { ...c, quota: c.quota || quota, period: c.period || period } };
 }

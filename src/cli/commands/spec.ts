@@ -4,6 +4,7 @@ import { TsrunError, errnoCode } from '../../errors.js';
 import type { Ctx } from '../context.js';
 import type { ParsedArgs } from '../table.js';
 import { defaultSpec } from '../../spec/default-config.js';
+import { detectMode } from '../../cgroups/paths.js';
 
 export default async function spec(_ctx: Ctx, args: ParsedArgs): Promise<number> {
   const bundle = (args.flags.bundle as string | undefined) || '.';
@@ -11,7 +12,7 @@ export default async function spec(_ctx: Ctx, args: ParsedArgs): Promise<number>
   if (!st) throw new TsrunError(`chdir ${bundle}: no such file or directory`);
   if (!st.isDirectory()) throw new TsrunError(`chdir ${bundle}: not a directory`);
   const file = path.join(bundle, 'config.json');
-  const text = `${JSON.stringify(defaultSpec({ rootless: args.flags.rootless === true }), null, '\t')}\n`;
+  const text = `${JSON.stringify(defaultSpec({ rootless: args.flags.rootless === true, cgroupV2: detectMode() === 'unified' }), null, '\t')}\n`;
   try {
     fs.writeFileSync(file, text, { flag: 'wx', mode: 0o666 });
   } catch (e) {
