@@ -8,7 +8,7 @@ TS_SOURCES := $(shell find src -name '*.ts' 2>/dev/null)
 SHARED ?= ../shared
 RUNTIME ?= $(CURDIR)/$(BUILD)/tsrun
 
-.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-systemd-image vm-test test-systemd runc-compat-systemd man completions runc-compat runc-compat-deps cri-deps test-cri
+.PHONY: all deps npm-deps apt-deps build demo test soak test-unit conformance bench install uninstall clean rootfs vm-image vm-systemd-image vm-test test-systemd runc-compat-systemd man completions runc-compat runc-compat-deps cri-deps test-cri test-cri-systemd
 
 all: build
 
@@ -94,6 +94,10 @@ cri-deps: apt-deps
 
 test-cri: build rootfs cri-deps
 	bash test/run.sh test/cri
+
+# The same CRI checks in the systemd guest, with SystemdCgroup = true (test/vm/cri-systemd.test.ts).
+test-cri-systemd: build rootfs cri-deps
+	bash test/run.sh test/vm/cri-systemd.test.ts
 
 # The robustness campaigns, longer (test/robustness/): 20,000 fuzz cases with a fresh seed, more rounds.
 soak: build rootfs
