@@ -9,6 +9,7 @@ import { COMMANDS, type CommandDef, type ParsedArgs } from './table.js';
 import { out } from './output.js';
 import { trace } from '../trace.js';
 import { writeText } from '../io.js';
+import { useLibc } from './lean.js';
 
 function arity(def: CommandDef, n: number): void {
   if (n >= def.minArgs && n <= def.maxArgs) return;
@@ -31,6 +32,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const g = parseGlobals(argv);
     debug = g.debug;
+    if (g.command !== undefined && COMMANDS.get(g.command)?.lean) await useLibc();
     log = createLogger({ file: g.log, format: g.logFormat, debug: g.debug });
     if (g.version) {
       await out(await (await import('./version.js')).fullVersionText());
