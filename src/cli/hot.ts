@@ -15,53 +15,7 @@ import { writeText } from '../io.js';
 import { openLog } from '../log.js';
 import { sys } from '../sysfile.js';
 import { useLibc } from './lean.js';
-
-interface HotLine {
-  root: string;
-  log?: string;
-  command: 'state' | 'kill';
-  args: string[];
-}
-
-/** An absolute path without '.', '..' or '//' (what parseGlobals takes as it is). */
-function plainAbsolute(p: string): boolean {
-  return p.startsWith('/') && !p.includes('//') && !p.includes('/./') && !p.includes('/../') && !p.endsWith('/.') && !p.endsWith('/..');
-}
-
-/** The global flags engines pass (--root, --log, --log-format, --systemd-cgroup), then the command. */
-export function parseHot(argv: readonly string[]): HotLine | undefined {
-  let root: string | undefined;
-  let log: string | undefined;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('-')) break;
-    const eq = a.indexOf('=');
-    const key = eq < 0 ? a : a.slice(0, eq);
-    if (key === '--systemd-cgroup' && eq < 0) continue;
-    if (key !== '--root' && key !== '--log' && key !== '--log-format') return undefined;
-    let value: string | undefined;
-    if (eq >= 0) value = a.slice(eq + 1);
-    else value = argv[++i];
-    if (value === undefined) return undefined;
-    if (key === '--root') root = value;
-    else if (key === '--log') log = value;
-    else if (value !== 'text' && value !== 'json') return undefined;
-  }
-  const command = argv[i];
-  const args = argv.slice(i + 1);
-  if (command !== 'state' && command !== 'kill') return undefined;
-  if (args.some((a) => a.startsWith('-'))) return undefined;
-  if (command === 'state' ? args.length !== 1 : args.length < 1 || args.length > 2) return undefined;
-  if (root === undefined) {
-    // The default root as parseGlobals has it for root without XDG_RUNTIME_DIR; others: full path.
-    if ((process.geteuid?.() ?? 0) !== 0 || process.env.XDG_RUNTIME_DIR) return undefined;
-    root = '/run/tsrun';
-  }
-  if (!plainAbsolute(root)) return undefined;
-  if (root.length > 1 && root.endsWith('/')) root = root.slice(0, -1);
-  return { root, log, command, args };
-}
+import type { HotLine } from './hot-line.js';
 
 /** --log FILE is opened (created) at start-up, as runc does; nothing here writes to it. */
 function touchLog(file: string | undefined): boolean {
@@ -74,10 +28,8 @@ function touchLog(file: string | undefined): boolean {
   }
 }
 
-/** Runs a hot command; undefined: not handled, run the full command line instead. */
-export async function runHot(argv: readonly string[]): Promise<number | undefined> {
-  const line = parseHot(argv);
-  if (!line) return undefined;
+/** Runs a hot command (parseHot's); undefined: not handled, run the full command line instead. */
+export async function runHot(line: HotLine): Promise<number | undefined> {
   await useLibc();
   if (!touchLog(line.log)) return undefined;
   try {
