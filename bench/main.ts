@@ -3,7 +3,7 @@
 //                     [--runtimes=tsrun,runc,crun] [--out=FILE]
 // Prints the table and writes it with the machine description to FILE
 // (default bench/RESULTS.md for a full run, build/bench/RESULTS-quick.md for --quick).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { FULL, QUICK, type Ctx } from './lib/context.js';
@@ -79,6 +79,18 @@ function targets(rows: Row[]): string[] {
   const pss = find('PSS of the process waiting');
   if (pss) check('the waiting init holds ≤ 1 MB (PSS)', m(pss, 'tsrun') <= 1024, `${m(pss, 'tsrun')} kB`);
   return out;
+}
+
+/** Sections of the previous results file that come from elsewhere (the Kubernetes burst of test/cri/burst.test.ts, added by hand): kept. */
+function keptSections(file: string): string[] {
+  let old = '';
+  try {
+    old = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const at = old.indexOf('\n## Kubernetes');
+  return at < 0 ? [] : [old.slice(at + 1).trimEnd(), ''];
 }
 
 async function main(): Promise<void> {
@@ -215,12 +227,14 @@ async function main(): Promise<void> {
     ...(ctx.problems.length ? ['## Problems seen during the run', '', ...[...new Set(ctx.problems)].slice(0, 30).map((p) => `- ${p}`), ''] : []),
     '## Method',
     '',
-    `Repetitions: ${counts.runs} sequential runs; ${counts.cycles} create→state→start→exec→kill→delete cycles; ${counts.parallelReps} batches of 20; ${counts.densityReps} batch(es) of ${counts.densityN}; memory limit bisected in 4 KiB steps (two successes needed per step), then raised in 2 % steps until ${counts.limitConfirm} runs in a row work.`,
+    `Repetitions: ${counts.runs} sequential runs; ${counts.cycles} create→state→list→start→pause→resume→exec→kill→delete cycles; ${counts.parallelReps} batches of 20; ${counts.densityReps} batch(es) of ${counts.densityN}; ${counts.burstReps} burst(s) of ${counts.burstN} runs; ${counts.engineReps} round(s) of each engine scenario; memory limit bisected in 4 KiB steps (two successes needed per step), then raised in 2 % steps until ${counts.limitConfirm} runs in a row work.`,
     'Each command runs under `build/bench/bench-exec` (bench/exec.c), which times vfork+execve+wait4 and reports ru_maxrss and user+sys CPU; it runs the command at nice -20 (`BENCH_NICE`), so that other work on a shared machine delays it less. The runtimes take turns (the order rotates every iteration) on the same bundle (bundles/busybox, read-only rootfs, `ociVersion` 1.0.2 because crun 1.8.1 rejects 1.3.0).',
     'Every runtime runs from a fresh copy of its executable in the scratch dir (bench/lib/runtimes.ts, `stage`): a large executable whose pages were reclaimed and faulted back in starts slower than a freshly written one (up to 1 ms for tsrun\'s 100 MB bun executable on this machine, whose DAMON pages out idle page cache), and copying all three gives them the same start. The start-up floor row runs, right after each `state`, an empty program compiled with tsrun\'s bun flags (build/bench/bun-floor), and `runc --version`, `crun --version`.',
     'PSS from /proc/PID/smaps_rollup of the pid `state` reports. Charges to a container\'s memory cgroup: total_rss + total_cache (memory.stat) + memory.kmem.usage_in_bytes of the v1 cgroup of that pid; exec\'s peak from memory.max_usage_in_bytes. Density batch memory: the runtime processes run in a memory cgroup of the bench\'s own and every container\'s cgroupsPath is under it, so its peak (memory.max_usage_in_bytes) is what the batch took — runtime processes, waiting processes, kernel memory — and nothing else the machine runs.',
+    'Engine rows: each runtime is handed to the engine as a copy of build/bench/rt-timer (bench/rt-timer.c), which runs the real runtime and logs the wall time of each call; "of which in the runtime" is the sum of those calls during the engine command. The engine commands are timed by bench-exec like the runtime commands.',
     'See bench/README.md for what each row means and bench/PROFILE.md for where tsrun spends its time.',
     '',
+    ...keptSections(out),
   ].join('\n');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, md);
