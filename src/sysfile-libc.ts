@@ -1,9 +1,15 @@
 // sysfile.ts's operations as libc calls through bun:ffi, with node:fs's errors. Only the built
 // executable and `bun src/main.ts` load this (node has no bun:ffi); libc is opened on first use.
-import { dlopen, FFIType, read as peek } from 'bun:ffi';
+import { CString, dlopen, FFIType, read as peek } from 'bun:ffi';
 import type { SysFile } from './sysfile.js';
 
-const { i32, i64, u64, ptr } = FFIType;
+const { i32, u32, i64, u64, ptr } = FFIType;
+const AT_FDCWD = -100;
+const STATX_UID = 0x8;
+// struct dirent64 (glibc, every 64-bit Linux): d_ino, d_off, d_reclen, d_type, then d_name.
+const D_NAME = 19;
+// struct statx is the same on every architecture: stx_uid at byte 20.
+const STX_UID = 20;
 const O_CLOEXEC = 0o2000000;
 
 function load() {
@@ -16,6 +22,10 @@ function load() {
     unlink: { args: [ptr], returns: i32 },
     rename: { args: [ptr, ptr], returns: i32 },
     rmdir: { args: [ptr], returns: i32 },
+    opendir: { args: [ptr], returns: ptr },
+    readdir64: { args: [ptr], returns: ptr },
+    closedir: { args: [ptr], returns: i32 },
+    statx: { args: [i32, ptr, i32, u32, ptr], returns: i32 },
     __errno_location: { args: [], returns: ptr },
   }).symbols;
 }
@@ -97,5 +107,24 @@ export function libcSysFile(): SysFile | undefined {
     unlink: (p) => void check(c.unlink(cstr(p)), 'unlink', p),
     rename: (a, b) => void check(c.rename(cstr(a), cstr(b)), 'rename', a, b),
     rmdir: (p) => void check(c.rmdir(cstr(p)), 'rmdir', p),
+    readdir(p) {
+      const dir = c.opendir(cstr(p));
+      if (!dir) throw errnoError(errno(), 'scandir', p);
+      const names: string[] = [];
+      try {
+        for (let e = c.readdir64(dir); e; e = c.readdir64(dir)) {
+          const name = new CString(e, D_NAME).toString();
+          if (name !== '.' && name !== '..') names.push(name);
+        }
+      } finally {
+        c.closedir(dir);
+      }
+      return names;
+    },
+    ownerUid(p) {
+      const buf = new Uint8Array(256);
+      check(c.statx(AT_FDCWD, cstr(p), 0, STATX_UID, buf), 'stat', p);
+      return new Uint32Array(buf.buffer)[STX_UID / 4]!;
+    },
   };
 }

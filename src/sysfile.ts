@@ -1,5 +1,5 @@
 // The file operations of the short commands (state, kill, start, delete, pause, resume, list):
-// read a whole file, open/read/write/close, link, unlink, rename, rmdir. Two implementations
+// read a whole file, open/read/write/close, link, unlink, rename, rmdir, readdir, a file's owner. Two implementations
 // with node:fs's semantics and errors (`code` ENOENT, `syscall`, `path`): node:fs itself, and
 // libc through bun:ffi (sysfile-libc.ts), which the built executable installs for those
 // commands. Loading node:fs costs bun ~2.7 M instructions (~1 ms), more than all the rest such
@@ -24,6 +24,10 @@ export interface SysFile {
   unlink(path: string): void;
   rename(from: string, to: string): void;
   rmdir(path: string): void;
+  /** The names in a directory, without . and .. (fs.readdirSync). */
+  readdir(path: string): string[];
+  /** The owner of a file (stat, following symlinks): its uid; throws ENOENT like fs.statSync. */
+  ownerUid(path: string): number;
 }
 
 // Linux x86-64 and arm64 values (fs.constants has the same).
@@ -46,6 +50,8 @@ const nodeSysFile: SysFile = {
   unlink: (p) => fs().unlinkSync(p),
   rename: (a, b) => fs().renameSync(a, b),
   rmdir: (p) => fs().rmdirSync(p),
+  readdir: (p) => fs().readdirSync(p),
+  ownerUid: (p) => fs().statSync(p).uid,
 };
 
 let current: SysFile | undefined;
@@ -89,6 +95,16 @@ export function writeFile(path: string, text: string, mode: number): void {
     for (let done = 0; done < buf.length;) done += s.write(fd, buf.subarray(done));
   } finally {
     s.close(fd);
+  }
+}
+
+/** Whether `path` exists (fs.existsSync). */
+export function exists(path: string): boolean {
+  try {
+    sys().ownerUid(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 

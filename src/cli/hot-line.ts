@@ -1,11 +1,12 @@
 // Which command lines take the short path of cli/hot.ts: the commands engines call between
-// create and the end of a container (state, kill, start, delete, pause, resume), after the
+// create and the end of a container (state, kill, start, delete, pause, resume) and a plain
+// `list`, after the
 // global flags engines pass. Plain string work and no imports: main.ts runs it on every call
 // before it loads either path. Anything it does not take whole (other flags, --help, a flag
 // value that the full parser would refuse, a wrong number of arguments) goes to the full
 // command line, which has the messages.
 
-export type HotCommand = 'state' | 'kill' | 'start' | 'delete' | 'pause' | 'resume';
+export type HotCommand = 'state' | 'kill' | 'start' | 'delete' | 'pause' | 'resume' | 'list';
 
 export interface HotLine {
   root: string;
@@ -28,6 +29,7 @@ const COMMANDS: Record<HotCommand, { min: number; max: number; flag?: [string, s
   delete: { min: 1, max: 1, flag: ['--force', '-f'] },
   pause: { min: 1, max: 1 },
   resume: { min: 1, max: 1 },
+  list: { min: 0, max: 0 },
 };
 
 /** An absolute path without '.', '..' or '//' (what parseGlobals takes as it is). */

@@ -181,7 +181,7 @@ const defs: CommandDef[] = [
   {
     name: 'list', summary: 'lists containers started by tsrun with the given root', usage: '',
     flags: [FORMAT, { name: 'quiet', alias: 'q', type: 'boolean', desc: 'display only container IDs' }],
-    minArgs: 0, maxArgs: 0, takesId: false, fast: true, load: () => import('./commands/list.js'),
+    minArgs: 0, maxArgs: 0, takesId: false, fast: true, lean: true, load: () => import('./commands/list.js'),
   },
   {
     name: 'pause', summary: 'pause suspends all processes inside the container', usage: ID, flags: [],

@@ -2,7 +2,7 @@
 // 0711 like runc). state.json is replaced atomically, so a reader never sees half a record.
 import { TsrunError, errnoCode } from '../errors.js';
 import { fs, path } from '../io.js';
-import { sys, unlinkIfThere, writeFile } from '../sysfile.js';
+import { exists, sys, unlinkIfThere, writeFile } from '../sysfile.js';
 import { validateId } from '../spec/ids.js';
 import type { ContainerRecord } from './record.js';
 
@@ -91,7 +91,7 @@ export class Store {
   }
 
   exists(id: string): boolean {
-    return fs.existsSync(path.join(this.dir(id), STATE_FILE));
+    return exists(`${this.dir(id)}/${STATE_FILE}`);
   }
 
   /** The record, or undefined when the container does not exist. */
@@ -169,7 +169,7 @@ export class Store {
   list(): string[] {
     let names: string[];
     try {
-      names = fs.readdirSync(this.root);
+      names = sys().readdir(this.root);
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return [];
       throw new TsrunError(`cannot read the state root ${this.root}`, { cause: e });
@@ -180,7 +180,7 @@ export class Store {
       } catch {
         return false;
       }
-      return fs.existsSync(path.join(this.root, n, STATE_FILE));
+      return exists(`${this.root}/${n}/${STATE_FILE}`);
     }).sort();
   }
 }
