@@ -73,7 +73,7 @@ export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promi
   }
   fault('delete:kill');
   if (r.cgroup) {
-    const cg = await import('../cgroups/index.js');
+    const cg = await import('../cgroups/manage.js');
     await cg.destroyCgroup(r.cgroup, { kill: true });
     ctx.log.debug(`delete ${r.id}: cgroup ${r.cgroup.path} removed`);
   }

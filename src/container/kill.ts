@@ -42,13 +42,13 @@ export async function killContainer(r: ContainerRecord, sig: number, all = false
   }
   // runc: a frozen init would not die until thawed; only SIGKILL thaws (other signals wait for resume).
   if (status === 'paused' && sig === 9 && r.cgroup) {
-    const cg = await import('../cgroups/index.js');
+    const cg = await import('../cgroups/manage.js');
     cg.thaw(r.cgroup);
   }
 }
 
 async function cgroupHasProcesses(handle: NonNullable<ContainerRecord['cgroup']>): Promise<boolean> {
-  const cg = await import('../cgroups/index.js');
+  const cg = await import('../cgroups/manage.js');
   try {
     return cg.pids(handle).length > 0;
   } catch {
@@ -58,7 +58,7 @@ async function cgroupHasProcesses(handle: NonNullable<ContainerRecord['cgroup']>
 
 /** Signals every process of a cgroup: freeze, list, signal, thaw (SIGKILL'd tasks die only once thawed). */
 export async function signalCgroup(handle: NonNullable<ContainerRecord['cgroup']>, sig: number): Promise<void> {
-  const cg = await import('../cgroups/index.js');
+  const cg = await import('../cgroups/manage.js');
   const wasFrozen = await cg.isFrozen(handle);
   if (!wasFrozen) await cg.freeze(handle);
   try {
