@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, rmdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ctx } from '../lib/context.js';
+import { cgroupsNamed } from '../lib/host.js';
 import { benchExec, repoRoot, workDir } from '../lib/paths.js';
 import { rotate, type Runtime } from '../lib/runtimes.js';
 import { add, row, type Row } from '../lib/stats.js';
@@ -208,6 +209,15 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
       rmdirSync(`/run/containerd/runc/${ns}`);
     } catch {
       // not made
+    }
+    // The shim made the containers' cgroups under /<namespace> in every hierarchy; the
+    // containers' own went with them, the namespace's stay behind empty.
+    for (const dir of cgroupsNamed(ns)) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        ctx.problems.push(`containerd left the cgroup ${dir} (not empty)`);
+      }
     }
     sh(['umount', '-R', join(dir, 'state')]);
     rmSync(dir, { recursive: true, force: true });
