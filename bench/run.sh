@@ -2,7 +2,7 @@
 # `make bench`: tsrun against runc and crun (Debian packages), same run, runtimes alternating.
 #   bench/run.sh            full run (~3 min), writes bench/RESULTS.md
 #   bench/run.sh --quick    smoke run (~1 min), writes build/bench/RESULTS-quick.md
-#   bench/run.sh --only=run,commands,parallel,density,memlimit --runtimes=tsrun,runc
+#   bench/run.sh --only=run,commands,parallel,density,burst,engines,memlimit --runtimes=tsrun,runc
 # Needs root, build/tsrun (make build) and bundles/busybox/rootfs (make rootfs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,10 +18,13 @@ fi
 [ -x bundles/busybox/rootfs/bin/busybox ] || { echo "bench: bundles/busybox/rootfs missing (make rootfs)" >&2; exit 1; }
 
 mkdir -p build/bench
-if [ ! -x build/bench/bench-exec ] || [ bench/exec.c -nt build/bench/bench-exec ]; then
-  gcc -static -O2 -Wall -Wextra -Werror -o build/bench/bench-exec bench/exec.c
-  strip build/bench/bench-exec
-fi
+for tool in bench-exec:exec.c rt-timer:rt-timer.c; do
+  bin=build/bench/${tool%%:*} src=bench/${tool#*:}
+  if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ]; then
+    gcc -static -O2 -Wall -Wextra -Werror -o "$bin" "$src"
+    strip "$bin"
+  fi
+done
 
 BUN=node_modules/.bin/bun
 [ -x "$BUN" ] || { echo "bench: $BUN missing (make npm-deps)" >&2; exit 1; }

@@ -5,13 +5,20 @@
 // here, first thing. No imports: `state` and `kill` load this too.
 const PREFIX = 'TSRUN_CALLER_NOFILE=';
 
+function isDigits(s: string): boolean {
+  if (s.length < 1 || s.length > 20) return false;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) < 48 || s.charCodeAt(i) > 57) return false;
+  return true;
+}
+
 function take(): readonly [bigint, bigint] | undefined {
   const last = process.argv[process.argv.length - 1];
   if (process.argv.length < 3 || !last?.startsWith(PREFIX)) return undefined;
   process.argv.pop();
-  const m = /^(\d{1,20}) (\d{1,20})$/.exec(last.slice(PREFIX.length));
-  if (!m) return undefined;
-  const [soft, hard] = [BigInt(m[1]!), BigInt(m[2]!)];
+  // "<soft> <hard>", each 1-20 digits (no regular expression: see spec/ids.ts).
+  const f = last.slice(PREFIX.length).split(' ');
+  if (f.length !== 2 || !f.every(isDigits)) return undefined;
+  const [soft, hard] = [BigInt(f[0]!), BigInt(f[1]!)];
   return soft <= hard ? [soft, hard] : undefined;
 }
 

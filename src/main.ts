@@ -1,5 +1,9 @@
 // tsrun: an OCI runtime-spec v1.3.0 container runtime with runc's command line.
 import './caller-nofile.js';
-import { main } from './cli/main.js';
+import { parseHot } from './cli/hot-line.js';
 
-process.exit(await main(process.argv.slice(2)));
+// The commands engines call most often, in their plain form, take a short path (cli/hot.ts);
+// everything else the full command line.
+const argv = process.argv.slice(2);
+const hot = parseHot(argv);
+process.exit(hot ? await (await import('./cli/hot.js')).runHot(hot) : await (await import('./cli/main.js')).main(argv));

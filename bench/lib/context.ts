@@ -14,10 +14,15 @@ export interface Counts {
   densityReps: number;
   /** Confirmation runs at the smallest working memory limit. */
   limitConfirm: number;
+  /** Size and repetitions of the burst of `run`s. */
+  burstN: number;
+  burstReps: number;
+  /** Rounds of each engine scenario (0: the engine rows are skipped). */
+  engineReps: number;
 }
 
-export const FULL: Counts = { runs: 100, cycles: 60, parallelReps: 10, densityN: 200, densityReps: 3, limitConfirm: 5 };
-export const QUICK: Counts = { runs: 10, cycles: 5, parallelReps: 2, densityN: 30, densityReps: 1, limitConfirm: 2 };
+export const FULL: Counts = { runs: 100, cycles: 60, parallelReps: 10, densityN: 200, densityReps: 3, limitConfirm: 5, burstN: 50, burstReps: 3, engineReps: 10 };
+export const QUICK: Counts = { runs: 10, cycles: 5, parallelReps: 2, densityN: 30, densityReps: 1, limitConfirm: 2, burstN: 50, burstReps: 1, engineReps: 0 };
 
 export interface Ctx {
   runtimes: Runtime[];

@@ -36,7 +36,7 @@ async function all(rt: Runtime, argsFor: (i: number) => string[], n: number, pro
   return { wallS: (performance.now() - t0) / 1000, samples };
 }
 
-function listTree(dir: string): string[] {
+export function listTree(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {

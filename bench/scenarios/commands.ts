@@ -13,7 +13,7 @@ import { workDir } from '../lib/paths.js';
 import { floorRuntime, rotate, type Runtime } from '../lib/runtimes.js';
 import { add, row, type Row } from '../lib/stats.js';
 
-export const COMMANDS = ['create', 'state', 'start', 'exec', 'kill', 'delete'] as const;
+export const COMMANDS = ['create', 'state', 'list', 'start', 'pause', 'resume', 'exec', 'kill', 'delete'] as const;
 
 export interface CommandRows {
   wall: Map<string, Row>;
@@ -21,6 +21,8 @@ export interface CommandRows {
   rss: Map<string, Row>;
   /** An empty program: tsrun's compiled like it, runc's and crun's `--version`. */
   floor: Row;
+  floorCpu: Row;
+  floorRss: Row;
   pss: Row;
   initCpu: Row;
   chargedAfterCreate: Row;
@@ -54,8 +56,14 @@ async function cycle(ctx: Ctx, rt: Runtime, floor: Runtime | undefined, bundle: 
   if (!ok(st)) return fail(st);
   record('state', st);
   const fl = rt.name === 'tsrun' && floor ? measure(floor, []) : measure(rt, ['--version']);
-  if (ok(fl)) add(r.floor, rt.name, fl.wallMs);
-  else ctx.problems.push(describeFailure(fl));
+  if (ok(fl)) {
+    add(r.floor, rt.name, fl.wallMs);
+    add(r.floorCpu, rt.name, fl.userMs + fl.sysMs);
+    add(r.floorRss, rt.name, fl.maxRssKb);
+  } else ctx.problems.push(describeFailure(fl));
+  const ls = measure(rt, ['list']);
+  if (!ok(ls)) return fail(ls);
+  record('list', ls);
   let pid = 0;
   try {
     pid = JSON.parse(readFileSync(stateOut, 'utf8')).pid;
@@ -77,6 +85,12 @@ async function cycle(ctx: Ctx, rt: Runtime, floor: Runtime | undefined, bundle: 
   const s = measure(rt, ['start', id]);
   if (!ok(s)) return fail(s);
   record('start', s);
+  const pa = measure(rt, ['pause', id]);
+  if (!ok(pa)) return fail(pa);
+  record('pause', pa);
+  const re = measure(rt, ['resume', id]);
+  if (!ok(re)) return fail(re);
+  record('resume', re);
   let before = NaN;
   if (cg) {
     resetPeak(cg);
@@ -102,6 +116,8 @@ export async function commands(ctx: Ctx): Promise<CommandRows> {
     cpu: new Map(COMMANDS.map((c) => [c, row('CPU time of the runtime process (user + sys)', c, 'ms')])),
     rss: new Map(COMMANDS.map((c) => [c, row('Peak RSS of the runtime process', c, 'kB')])),
     floor: row('Latency', 'start-up floor: tsrun = an empty program compiled like tsrun; runc, crun = `--version`', 'ms', true),
+    floorCpu: row('CPU time of the runtime process (user + sys)', 'start-up floor (as above)', 'ms'),
+    floorRss: row('Peak RSS of the runtime process', 'start-up floor (as above)', 'kB'),
     pss: row('Memory', 'PSS of the process waiting between create and start', 'kB', true),
     initCpu: row('CPU time of the runtime process (user + sys)', "create: the container's waiting process, until it waits (schedstat)", 'ms'),
     chargedAfterCreate: row('Memory', "charged to the container's memory cgroup after create (user + kernel pages)", 'kB', true),
@@ -112,7 +128,7 @@ export async function commands(ctx: Ctx): Promise<CommandRows> {
     wall: new Map(COMMANDS.map((c) => [c, row('', c, 'ms')])),
     cpu: new Map(COMMANDS.map((c) => [c, row('', c, 'ms')])),
     rss: new Map(COMMANDS.map((c) => [c, row('', c, 'kB')])),
-    floor: row('', '', 'ms'), pss: row('', '', 'kB'), initCpu: row('', '', 'ms'), chargedAfterCreate: row('', '', 'kB'), peakChargeExec: row('', '', 'kB'),
+    floor: row('', '', 'ms'), floorCpu: row('', '', 'ms'), floorRss: row('', '', 'kB'), pss: row('', '', 'kB'), initCpu: row('', '', 'ms'), chargedAfterCreate: row('', '', 'kB'), peakChargeExec: row('', '', 'kB'),
   };
   const tsrun = ctx.runtimes.find((rt) => rt.name === 'tsrun');
   const floor = tsrun && floorRuntime(tsrun);

@@ -9,6 +9,8 @@ import { COMMANDS, type CommandDef, type ParsedArgs } from './table.js';
 import { out } from './output.js';
 import { trace } from '../trace.js';
 import { writeText } from '../io.js';
+import { useLibc } from './lean.js';
+import { printableId } from './hot-line.js';
 
 function arity(def: CommandDef, n: number): void {
   if (n >= def.minArgs && n <= def.maxArgs) return;
@@ -31,6 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const g = parseGlobals(argv);
     debug = g.debug;
+    if (g.command !== undefined && COMMANDS.get(g.command)?.lean) await useLibc();
     log = createLogger({ file: g.log, format: g.logFormat, debug: g.debug });
     if (g.version) {
       await out(await (await import('./version.js')).fullVersionText());
@@ -69,12 +72,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** An id as it can stand in a one-line message: quoted when it holds blanks or control characters. */
-function printableId(id: string): string {
-  return /^[\x21-\x7e]+$/.test(id) ? id : JSON.stringify(id);
-}
-
-async function report(e: unknown, where: string, log: Logger | undefined, debug: boolean): Promise<number> {
+/** Prints (and logs) the one line of a failed command; returns the exit status. Also cli/hot.ts's. */
+export async function report(e: unknown, where: string, log: Logger | undefined, debug: boolean): Promise<number> {
   const msg = describeError(e);
   const line = (where ? `${where}: ${msg}` : msg).replace(/[\r\n]+/g, ' ');
   await writeText(2, `tsrun: ${line}\n`);

@@ -46,6 +46,8 @@ export interface CommandDef {
   takesId: boolean;
   /** Parsed by the small built-in parser rather than yargs (start-up cost: hot commands). */
   fast: boolean;
+  /** File I/O through libc rather than node:fs (cli/lean.ts): the command does little else. */
+  lean?: boolean;
   load(): Promise<CommandModule>;
 }
 
@@ -174,12 +176,12 @@ const defs: CommandDef[] = [
   {
     name: 'kill', summary: "kill sends the specified signal (default: SIGTERM) to the container's init process", usage: `${ID} [signal]`,
     flags: [{ name: 'all', alias: 'a', type: 'boolean', desc: 'send the specified signal to all processes inside the container' }],
-    minArgs: 1, maxArgs: 2, takesId: true, fast: true, load: () => import('./commands/kill.js'),
+    minArgs: 1, maxArgs: 2, takesId: true, fast: true, lean: true, load: () => import('./commands/kill.js'),
   },
   {
     name: 'list', summary: 'lists containers started by tsrun with the given root', usage: '',
     flags: [FORMAT, { name: 'quiet', alias: 'q', type: 'boolean', desc: 'display only container IDs' }],
-    minArgs: 0, maxArgs: 0, takesId: false, fast: true, load: () => import('./commands/list.js'),
+    minArgs: 0, maxArgs: 0, takesId: false, fast: true, lean: true, load: () => import('./commands/list.js'),
   },
   {
     name: 'pause', summary: 'pause suspends all processes inside the container', usage: ID, flags: [],
@@ -217,11 +219,11 @@ const defs: CommandDef[] = [
   },
   {
     name: 'start', summary: 'executes the user defined process in a created container', usage: ID, flags: [],
-    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/start.js'),
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, lean: true, load: () => import('./commands/start.js'),
   },
   {
     name: 'state', summary: 'output the state of a container', usage: ID, flags: [],
-    minArgs: 1, maxArgs: 1, takesId: true, fast: true, load: () => import('./commands/state.js'),
+    minArgs: 1, maxArgs: 1, takesId: true, fast: true, lean: true, load: () => import('./commands/state.js'),
   },
   {
     name: 'update', summary: 'update container resource constraints', usage: ID,

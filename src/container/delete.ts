@@ -1,18 +1,17 @@
 // `delete`: a stopped container (or any, with force) loses its processes, its
 // cgroup and its state directory; then poststop hooks run, and only warn on failure.
-import * as fs from 'node:fs';
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
-import { runHook } from './runtime-hooks.js';
 import { requireStatus } from './lifecycle.js';
 import { withLock } from './lock.js';
 import type { ContainerRecord } from './record.js';
 import { currentStatus, isAlive, specState } from './status.js';
 import { Store } from './store.js';
-import { loadNative } from '../native/native.js';
 import { unmountHostRootfs } from './host-rootfs.js';
 import { signalCgroup } from './kill.js';
 import { fault } from './fault.js';
+import { fs } from '../io.js';
+import { unlinkIfThere } from '../sysfile.js';
 
 const SIGKILL = 9;
 
@@ -74,27 +73,29 @@ export async function destroy(ctx: Ctx, store: Store, r: ContainerRecord): Promi
   }
   fault('delete:kill');
   if (r.cgroup) {
-    const cg = await import('../cgroups/index.js');
+    const cg = await import('../cgroups/manage.js');
     await cg.destroyCgroup(r.cgroup, { kill: true });
     ctx.log.debug(`delete ${r.id}: cgroup ${r.cgroup.path} removed`);
   }
   fault('delete:cgroup');
   if (r.hostRootfs) {
     try {
-      unmountHostRootfs(await loadNative(), r.hostRootfs);
+      unmountHostRootfs(await (await import('../native/native.js')).loadNative(), r.hostRootfs);
     } catch (e) {
       ctx.log.warn(`delete ${r.id}: cannot unmount the rootfs ${r.hostRootfs.path}: ${describeError(e)}`);
     }
   }
-  if (r.execFifo) fs.rmSync(r.execFifo, { force: true });
+  if (r.execFifo) unlinkIfThere(r.execFifo);
   fault('delete:state');
   store.remove(r.id);
   ctx.log.debug(`delete ${r.id}: state removed${r.hooks?.poststop?.length ? `, running ${r.hooks.poststop.length} poststop hook(s)` : ''}`);
   // Spec: poststop hooks run once the container is deleted; a failing one is a warning and
   // the remaining ones still run.
-  for (const hook of r.hooks?.poststop ?? []) {
+  const poststop = r.hooks?.poststop ?? [];
+  const { runHook } = poststop.length ? await import('./runtime-hooks.js') : { runHook: undefined };
+  for (const hook of poststop) {
     try {
-      runHook('poststop', hook, specState(r, 'stopped'));
+      runHook!('poststop', hook, specState(r, 'stopped'));
     } catch (e) {
       ctx.log.warn(`delete ${r.id}: ${describeError(e)}`);
     }

@@ -1,39 +1,11 @@
-// `kill`: signal parsing (runc's: names with or without SIG, any case, or numbers) and sending
-// a signal to the init, or with --all to every process of the container's cgroup.
+// `kill`: sending a signal to the init, or with --all to every process of the container's cgroup
+// (the signal names: signals.ts).
 import { TsrunError } from '../errors.js';
 import type { ContainerRecord } from './record.js';
 import { requireStatus } from './lifecycle.js';
 import { currentStatusAsync } from './status.js';
 
-// Linux x86-64/arm64 numbering.
-const SIGNALS: Record<string, number> = {
-  HUP: 1, INT: 2, QUIT: 3, ILL: 4, TRAP: 5, ABRT: 6, IOT: 6, BUS: 7, FPE: 8, KILL: 9, USR1: 10,
-  SEGV: 11, USR2: 12, PIPE: 13, ALRM: 14, TERM: 15, STKFLT: 16, CHLD: 17, CLD: 17, CONT: 18,
-  STOP: 19, TSTP: 20, TTIN: 21, TTOU: 22, URG: 23, XCPU: 24, XFSZ: 25, VTALRM: 26, PROF: 27,
-  WINCH: 28, IO: 29, POLL: 29, PWR: 30, SYS: 31, UNUSED: 31,
-};
-const SIGRTMIN = 34;
-const SIGRTMAX = 64;
-
-/** Parses "KILL", "SIGKILL", "kill", "9", "RTMIN+3"; throws `unknown signal "x"`. */
-export function parseSignal(raw: string): number {
-  if (/^\d+$/.test(raw)) {
-    const n = Number(raw);
-    if (n >= 0 && n <= SIGRTMAX) return n;
-    throw new TsrunError(`unknown signal "${raw}"`);
-  }
-  let name = raw.toUpperCase();
-  if (name.startsWith('SIG')) name = name.slice(3);
-  const known = SIGNALS[name];
-  if (known !== undefined) return known;
-  const rt = /^RTM(IN|AX)(?:([+-])(\d+))?$/.exec(name);
-  if (rt) {
-    const base = rt[1] === 'IN' ? SIGRTMIN : SIGRTMAX;
-    const n = base + (rt[2] === '-' ? -1 : 1) * Number(rt[3] ?? 0);
-    if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
-  }
-  throw new TsrunError(`unknown signal "${raw}"`);
-}
+export { parseSignal } from './signals.js';
 
 /** Sends a signal to one pid; a process that is already gone (ESRCH) is not an error. */
 export function signalPid(pid: number, sig: number): void {
@@ -70,13 +42,13 @@ export async function killContainer(r: ContainerRecord, sig: number, all = false
   }
   // runc: a frozen init would not die until thawed; only SIGKILL thaws (other signals wait for resume).
   if (status === 'paused' && sig === 9 && r.cgroup) {
-    const cg = await import('../cgroups/index.js');
+    const cg = await import('../cgroups/manage.js');
     cg.thaw(r.cgroup);
   }
 }
 
 async function cgroupHasProcesses(handle: NonNullable<ContainerRecord['cgroup']>): Promise<boolean> {
-  const cg = await import('../cgroups/index.js');
+  const cg = await import('../cgroups/manage.js');
   try {
     return cg.pids(handle).length > 0;
   } catch {
@@ -86,7 +58,7 @@ async function cgroupHasProcesses(handle: NonNullable<ContainerRecord['cgroup']>
 
 /** Signals every process of a cgroup: freeze, list, signal, thaw (SIGKILL'd tasks die only once thawed). */
 export async function signalCgroup(handle: NonNullable<ContainerRecord['cgroup']>, sig: number): Promise<void> {
-  const cg = await import('../cgroups/index.js');
+  const cg = await import('../cgroups/manage.js');
   const wasFrozen = await cg.isFrozen(handle);
   if (!wasFrozen) await cg.freeze(handle);
   try {

@@ -12,8 +12,8 @@
 // that content. A dead identity never comes back, so a late stealer that gets the token after
 // the stale lock is gone finds other content and leaves it alone. Tokens of stealers that
 // died are stale locks themselves and are removed the same way.
-import * as fs from 'node:fs';
 import { TsrunError, errnoCode } from '../errors.js';
+import { sys, unlinkIfThere, writeFile } from '../sysfile.js';
 import { Store } from './store.js';
 import { isAlive, readStartTime } from './status.js';
 
@@ -42,7 +42,7 @@ function myIdentity(): string {
 
 function readOrUndefined(file: string): string | undefined {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return sys().readFile(file);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw e;
@@ -51,9 +51,11 @@ function readOrUndefined(file: string): string | undefined {
 
 /** The owner named in a lock file is no longer there. */
 export function isStale(content: string): boolean {
-  const m = /^(\d+) (\d+)\n?$/.exec(content);
-  if (!m) return true;
-  return !isAlive(Number(m[1]), Number(m[2]));
+  // "<pid> <starttime>\n" (no regular expression: see spec/ids.ts)
+  const f = (content.endsWith('\n') ? content.slice(0, -1) : content).split(' ');
+  const digits = (s: string | undefined) => !!s && [...s].every((c) => c >= '0' && c <= '9');
+  if (f.length !== 2 || !digits(f[0]) || !digits(f[1])) return true;
+  return !isAlive(Number(f[0]), Number(f[1]));
 }
 
 // FNV-1a: short token names whatever the id's length; a collision only serialises stealers.
@@ -65,7 +67,7 @@ function hash(s: string): string {
 
 function tryLink(src: string, dst: string): boolean {
   try {
-    fs.linkSync(src, dst);
+    sys().link(src, dst);
     return true;
   } catch (e) {
     if (errnoCode(e) === 'EEXIST') return false;
@@ -90,9 +92,9 @@ export function removeStale(file: string, content: string, mine: string, depth =
     return;
   }
   try {
-    if (readOrUndefined(file) === content) fs.unlinkSync(file);
+    if (readOrUndefined(file) === content) sys().unlink(file);
   } finally {
-    fs.rmSync(token, { force: true });
+    unlinkIfThere(token);
   }
 }
 
@@ -104,7 +106,7 @@ async function acquire(root: string, id: string, file: string, timeoutMs: number
   const mine = `${dir}/.tmp.${process.pid}.${tmpCounter++}`;
   const gone = () => new TsrunError(`container ${id} does not exist`);
   try {
-    fs.writeFileSync(mine, me, { mode: 0o600 });
+    writeFile(mine, me, 0o600);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') throw gone();
     throw e;
@@ -126,13 +128,13 @@ async function acquire(root: string, id: string, file: string, timeoutMs: number
       await sleep(delay);
     }
   } finally {
-    fs.rmSync(mine, { force: true });
+    unlinkIfThere(mine);
   }
 }
 
 function release(file: string): void {
   // Only ever remove our own lock.
-  if (readOrUndefined(file) === myIdentity()) fs.rmSync(file, { force: true });
+  if (readOrUndefined(file) === myIdentity()) unlinkIfThere(file);
 }
 
 /**

@@ -1,6 +1,8 @@
 // `pause` and `resume`: freeze and thaw the container's cgroup, as the lifecycle allows.
 import type { Ctx } from '../cli/context.js';
-import { freeze, thaw } from '../cgroups/index.js';
+// manage.ts, not index.ts: the lifecycle needs none of resources, stats or the systemd driver's
+// set-up that index.ts re-exports (~23 kB less JS to load).
+import { freeze, thaw } from '../cgroups/manage.js';
 import { statusAfter } from './lifecycle.js';
 import { withContainerCgroup } from './with-cgroup.js';
 

@@ -1,18 +1,17 @@
 // `start`: release the init waiting on the exec fifo, wait until it has exec'd the process (or a
 // startContainer hook failed), then run poststart hooks. A failing startContainer or poststart
 // hook fails `start`, and the container is destroyed (runtime.md lifecycle: continue at step 12).
-import * as fs from 'node:fs';
-import { constants } from 'node:os';
+// Hooks and destroy are loaded only when needed: they bring node:fs, koffi and child_process.
 import type { Ctx } from '../cli/context.js';
 import { TsrunError, describeError } from '../errors.js';
-import { runHooks } from './runtime-hooks.js';
 import { requireStatus } from './lifecycle.js';
 import { withLock } from './lock.js';
 import type { ContainerRecord } from './record.js';
 import { currentStatus, isAlive, specState } from './status.js';
 import { Store } from './store.js';
-import { destroy } from './delete.js';
 import { fault } from './fault.js';
+import { signalName } from './signals.js';
+import { O_NONBLOCK, O_RDONLY, sys, unlinkIfThere } from '../sysfile.js';
 
 export async function start(ctx: Ctx, id: string): Promise<void> {
   const store = new Store(ctx.root);
@@ -40,11 +39,11 @@ export async function markStarted(ctx: Ctx, store: Store, r: ContainerRecord): P
     delete r.execFifo;
     store.save(r);
     fault('start:saved');
-    if (fifo) fs.rmSync(fifo, { force: true });
+    if (fifo) unlinkIfThere(fifo);
   });
   if (failure) {
     ctx.log.debug(`start ${r.id}: startContainer hook failed, destroying the container`);
-    await destroy(ctx, store, r);
+    await (await import('./delete.js')).destroy(ctx, store, r);
     throw new TsrunError(`startContainer: ${describeHookFailure(failure)}`);
   }
   ctx.log.debug(`start ${r.id}: the container process ${r.pid} runs`);
@@ -73,7 +72,7 @@ export function describeHookFailure(line: string): string {
   const sig = /^signal (\d+)$/.exec(detail);
   const exit = /^exit (\d+)$/.exec(detail);
   if (sig) {
-    const name = Object.entries(constants.signals).find(([, n]) => n === Number(sig[1]))?.[0];
+    const name = signalName(Number(sig[1]));
     const words = name ? SIGNAL_WORDS[name] : undefined;
     why = `killed by signal ${name ?? sig[1]}${words ? ` (${words})` : ''}`;
   } else if (exit) why = `exit status ${exit[1]}`;
@@ -95,13 +94,15 @@ const nap = (ms: number): void => void Atomics.wait(napCell, 0, 0, ms);
  */
 export function release(r: ContainerRecord, onAwake: () => void): string {
   if (!r.execFifo) throw new TsrunError('cannot start: the container has no exec fifo');
+  const s = sys();
   let fd: number;
   try {
-    fd = fs.openSync(r.execFifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fd = s.open(r.execFifo, O_RDONLY | O_NONBLOCK);
   } catch (e) {
     throw new TsrunError(`cannot start: open exec fifo: ${describeError(e)}`);
   }
-  const buf = Buffer.alloc(512);
+  const buf = new Uint8Array(512);
+  const decoder = new TextDecoder();
   let out = '';
   let awake = false;
   let delay = 0.05;
@@ -110,14 +111,14 @@ export function release(r: ContainerRecord, onAwake: () => void): string {
     for (;;) {
       let n: number;
       try {
-        n = fs.readSync(fd, buf, 0, buf.length, null);
+        n = s.read(fd, buf);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code !== 'EAGAIN' && code !== 'EINTR') throw new TsrunError(`cannot start: read exec fifo: ${describeError(e)}`);
         n = -1; // the init holds the write end and has not written (yet)
       }
       if (n > 0) {
-        out += buf.toString('utf8', 0, n);
+        out += decoder.decode(buf.subarray(0, n), { stream: true });
         if (!awake) {
           awake = true;
           delay = 0.05;
@@ -135,9 +136,9 @@ export function release(r: ContainerRecord, onAwake: () => void): string {
       delay = Math.min(delay * 2, performance.now() - since < 20 ? 0.25 : 10);
     }
   } finally {
-    fs.closeSync(fd);
+    s.close(fd);
   }
-  return out.slice(1).trim();
+  return (out + decoder.decode()).slice(1).trim();
 }
 
 /** Poststart hooks; a failing one stops and destroys the container, and `start` fails. */
@@ -146,11 +147,11 @@ export async function poststart(ctx: Ctx, store: Store, r: ContainerRecord): Pro
   if (!hooks?.length) return;
   ctx.log.debug(`start ${r.id}: running ${hooks.length} poststart hook(s)`);
   try {
-    runHooks('poststart', hooks, specState(r, 'running'), { cwd: r.bundle });
+    (await import('./runtime-hooks.js')).runHooks('poststart', hooks, specState(r, 'running'), { cwd: r.bundle });
   } catch (e) {
     await withLock(ctx.root, r.id, async () => {
       const cur = store.tryLoad(r.id);
-      if (cur && cur.pid === r.pid && cur.pidStartTime === r.pidStartTime) await destroy(ctx, store, cur);
+      if (cur && cur.pid === r.pid && cur.pidStartTime === r.pidStartTime) await (await import('./delete.js')).destroy(ctx, store, cur);
     });
     throw e;
   }

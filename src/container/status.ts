@@ -1,6 +1,6 @@
 // A container's live status, derived from its record and /proc: a pid that is gone, a zombie,
 // or a different process that reuses the pid (another start time) means `stopped`.
-import { fs, readText } from '../io.js';
+import { sys } from '../sysfile.js';
 import type { State, Status } from '../spec/types.js';
 import type { ContainerRecord } from './record.js';
 
@@ -18,20 +18,15 @@ export interface ProcStat {
 export function readProcStat(pid: number): ProcStat | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
   try {
-    return parseProcStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    return parseProcStat(sys().readFile(`/proc/${pid}/stat`));
   } catch {
     return undefined;
   }
 }
 
-/** readProcStat() without node:fs under bun (for `state` and `kill`). */
+/** readProcStat(), for callers written against the asynchronous form. */
 export async function readProcStatAsync(pid: number): Promise<ProcStat | undefined> {
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    return parseProcStat(await readText(`/proc/${pid}/stat`));
-  } catch {
-    return undefined;
-  }
+  return readProcStat(pid);
 }
 
 function parseProcStat(text: string): ProcStat | undefined {

@@ -1,7 +1,8 @@
 // The state store: <root>/<id>/state.json, one directory per container (mode 0700; the root
 // 0711 like runc). state.json is replaced atomically, so a reader never sees half a record.
 import { TsrunError, errnoCode } from '../errors.js';
-import { fs, path, readText } from '../io.js';
+import { fs, path } from '../io.js';
+import { exists, sys, unlinkIfThere, writeFile } from '../sysfile.js';
 import { validateId } from '../spec/ids.js';
 import type { ContainerRecord } from './record.js';
 
@@ -90,7 +91,7 @@ export class Store {
   }
 
   exists(id: string): boolean {
-    return fs.existsSync(path.join(this.dir(id), STATE_FILE));
+    return exists(`${this.dir(id)}/${STATE_FILE}`);
   }
 
   /** The record, or undefined when the container does not exist. */
@@ -98,23 +99,16 @@ export class Store {
     const file = `${this.dir(id)}/${STATE_FILE}`;
     let text: string;
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = sys().readFile(file);
     } catch (e) {
       return readFailed(id, e);
     }
     return parseRecord(id, file, text);
   }
 
-  /** tryLoad() without node:fs under bun (for `state` and `kill`). */
+  /** tryLoad(), for callers written against the asynchronous form. */
   async tryLoadAsync(id: string): Promise<ContainerRecord | undefined> {
-    const file = `${this.dir(id)}/${STATE_FILE}`;
-    let text: string;
-    try {
-      text = await readText(file);
-    } catch (e) {
-      return readFailed(id, e);
-    }
-    return parseRecord(id, file, text);
+    return this.tryLoad(id);
   }
 
   async loadAsync(id: string): Promise<ContainerRecord> {
@@ -136,22 +130,19 @@ export class Store {
    */
   save(record: ContainerRecord): void {
     const dir = this.dir(record.id);
-    const file = path.join(dir, STATE_FILE);
-    const tmp = path.join(dir, `.${STATE_FILE}.${process.pid}.tmp`);
-    let fd: number;
+    const file = `${dir}/${STATE_FILE}`;
+    const tmp = `${dir}/.${STATE_FILE}.${process.pid}.tmp`;
     try {
-      fd = fs.openSync(tmp, 'w', 0o600);
+      writeFile(tmp, JSON.stringify(record), 0o600);
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') throw new TsrunError(`container ${record.id} does not exist`);
+      try { unlinkIfThere(tmp); } catch { /* the error below says enough */ }
       throw new TsrunError(`cannot save the state of container ${record.id}`, { cause: e });
     }
     try {
-      fs.writeSync(fd, JSON.stringify(record));
-      fs.closeSync(fd);
-      fs.renameSync(tmp, file);
+      sys().rename(tmp, file);
     } catch (e) {
-      try { fs.closeSync(fd); } catch { /* already closed */ }
-      fs.rmSync(tmp, { force: true });
+      try { unlinkIfThere(tmp); } catch { /* the error below says enough */ }
       throw new TsrunError(`cannot save the state of container ${record.id}`, { cause: e });
     }
   }
@@ -162,13 +153,13 @@ export class Store {
     // What is usually in it, without a directory walk; anything else through rmSync.
     for (const name of [STATE_FILE, '.lock', 'exec.fifo']) {
       try {
-        fs.unlinkSync(`${dir}/${name}`);
+        sys().unlink(`${dir}/${name}`);
       } catch {
         // absent
       }
     }
     try {
-      fs.rmdirSync(dir);
+      sys().rmdir(dir);
     } catch {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -178,7 +169,7 @@ export class Store {
   list(): string[] {
     let names: string[];
     try {
-      names = fs.readdirSync(this.root);
+      names = sys().readdir(this.root);
     } catch (e) {
       if (errnoCode(e) === 'ENOENT') return [];
       throw new TsrunError(`cannot read the state root ${this.root}`, { cause: e });
@@ -189,7 +180,7 @@ export class Store {
       } catch {
         return false;
       }
-      return fs.existsSync(path.join(this.root, n, STATE_FILE));
+      return exists(`${this.root}/${n}/${STATE_FILE}`);
     }).sort();
   }
 }

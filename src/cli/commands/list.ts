@@ -1,17 +1,16 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { TsrunError, describeError } from '../../errors.js';
 import type { Ctx } from '../context.js';
 import { out } from '../output.js';
 import type { ParsedArgs } from '../table.js';
 import { Store } from '../../container/store.js';
 import { runtimeState, type RuntimeState } from '../../container/status.js';
+import { sys } from '../../sysfile.js';
 
 /** uid -> user name from /etc/passwd (runc shows the owner of the state directory). */
 function userNames(): Map<number, string> {
   const names = new Map<number, string>();
   try {
-    for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
+    for (const line of sys().readFile('/etc/passwd').split('\n')) {
       const f = line.split(':');
       if (f.length > 2 && !names.has(Number(f[2]))) names.set(Number(f[2]), f[0]!);
     }
@@ -40,7 +39,7 @@ export default async function list(ctx: Ctx, args: ParsedArgs): Promise<number> 
     try {
       const r = store.tryLoad(id);
       if (!r) continue;
-      const uid = fs.statSync(path.join(ctx.root, id)).uid;
+      const uid = sys().ownerUid(`${ctx.root}/${id}`);
       states.push({ ...runtimeState(r), owner: names.get(uid) ?? `#${uid}` });
     } catch (e) {
       ctx.log.warn(`list: ${id}: ${describeError(e)}`);
