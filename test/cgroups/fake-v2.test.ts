@@ -74,7 +74,7 @@ t.test('a unified tree is detected from its files and resources land in v2 files
   t.equal(rd('memory.max'), String(256 << 20));
   t.equal(rd('memory.swap.max'), String(256 << 20), 'swap.max is memory+swap minus memory');
   t.equal(rd('memory.low'), String(128 << 20));
-  t.equal(rd('cpu.weight'), '100');
+  t.equal(rd('cpu.weight'), '39', '1024 shares: weight 39 (runc 1.1)');
   t.equal(rd('cpu.max'), '50000 100000');
   t.equal(rd('cpu.max.burst'), '1000');
   t.equal(rd('cpu.idle'), '0');
