@@ -143,10 +143,13 @@ export function buildGoKeyTable(dir = schemaDir): { nodes: GoKeyNode[]; roots: R
     }
     let node: GoKeyNode | null = null;
     if (mapValues.length) {
-      // Keys are data: only the values can hold objects to fold.
-      const inner = [...new Set(mapValues.map(([f, v], n) => nodeOf(f, v, `${where}/*${n}`)))];
+      // Keys are data: only the values can hold objects to fold. Properties declared next to
+      // additionalProperties are typed keys of the same map, and `{}` (any value) says nothing
+      // of the shape: the values' node is the one shape the others give.
+      const valueSchemas = [...mapValues, ...props.map(([, f, sub]): [string, Schema] => [f, sub])];
+      const inner = [...new Set(valueSchemas.map(([f, v], n) => nodeOf(f, v, `${where}/*${n}`)).filter((n) => n >= 0))];
       if (inner.length > 1) throw new Error(`${key}: map values of different shapes`);
-      node = { m: inner[0]! }; // even with nothing to fold inside: a map merges, when given twice
+      node = { m: inner[0] ?? -1 }; // even with nothing to fold inside: a map merges, when given twice
     } else if (props.length) {
       const p: Record<string, number> = {};
       const fold: Record<string, string> = {};
