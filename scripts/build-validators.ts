@@ -89,7 +89,9 @@ export type GoKeyNode = { p: Record<string, number> } | { m: number } | { i: num
 
 /** Go's case folding of a key for matching struct field names (see src/spec/go-keys.ts). */
 export function goFold(key: string): string {
-  return key.replace(/[A-Z\u017f\u212a]/g, (c) => (c === '\u017f' ? 's' : c === '\u212a' ? 'k' : c.toLowerCase()));
+  // toLowerCase maps the Kelvin sign to k and no other non-ASCII letter to ASCII alone.
+  const lower = key.toLowerCase();
+  return lower.includes('\u017f') ? lower.replaceAll('\u017f', 's') : lower;
 }
 
 type Schema = Record<string, unknown>;

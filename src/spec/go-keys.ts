@@ -22,7 +22,7 @@
 // because JSON.parse has already been through the text: an exactly repeated key keeps only its
 // last value (Go would decode both in turn), and null members are dropped first (json-null.ts),
 // so a later null never clears an earlier value.
-import { GO_KEY_NODES, GO_KEY_ROOTS, type GoKeyNode } from './generated/go-keys.js';
+import { GO_KEY_NODES, GO_KEY_ROOTS } from './generated/go-keys.js';
 import { dropNullMembers } from './json-null.js';
 
 export type GoDocumentKind = keyof typeof GO_KEY_ROOTS;
@@ -38,7 +38,9 @@ export function readAsGo(doc: unknown, kind: GoDocumentKind): unknown {
 
 /** Go's folding of a key for a case-insensitive match with a struct field name. */
 export function goFold(key: string): string {
-  return key.replace(/[A-Z\u017f\u212a]/g, (c) => (c === '\u017f' ? 's' : c === '\u212a' ? 'k' : c.toLowerCase()));
+  // toLowerCase maps the Kelvin sign to k and no other non-ASCII letter to ASCII alone.
+  const lower = key.toLowerCase();
+  return lower.includes('\u017f') ? lower.replaceAll('\u017f', 's') : lower;
 }
 
 /** Renames, in place where it can, the keys of `doc` that Go would match to a field case-insensitively; returns the document. */
@@ -52,47 +54,59 @@ type Obj = Record<string, Json>;
 const isObject = (v: Json): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function visit(v: Json, index: number): Json {
-  if (index < 0) return v;
+  if (index < 0 || v === null || typeof v !== 'object') return v;
   const node = GO_KEY_NODES[index]!;
-  if ('i' in node) {
-    if (Array.isArray(v)) for (let k = 0; k < v.length; k++) v[k] = visit(v[k], node.i);
+  if (Array.isArray(v)) {
+    const item = (node as { i?: number }).i;
+    if (item !== undefined) for (let k = 0; k < v.length; k++) v[k] = visit(v[k], item);
     return v;
   }
-  if (!isObject(v)) return v;
-  if ('m' in node) {
-    if (node.m >= 0) for (const k of Object.keys(v)) v[k] = visit(v[k], node.m);
-    return v;
+  const o = v as Obj;
+  const values = (node as { m?: number }).m;
+  if (values !== undefined) {
+    if (values >= 0) for (const k in o) o[k] = visit(o[k], values);
+    return o;
   }
-  const keys = Object.keys(v);
-  if (keys.every((k) => Object.hasOwn(node.p, k))) {
-    for (const k of keys) v[k] = visit(v[k], node.p[k]!);
-    return v;
+  const fields = (node as { p?: Record<string, number> }).p;
+  if (fields === undefined) return o;
+  let exact = true;
+  for (const k in o) {
+    const child = Object.hasOwn(fields, k) ? fields[k]! : undefined;
+    if (child === undefined) exact = false;
+    else if (child >= 0) o[k] = visit(o[k], child);
   }
-  // Some key is not a field name as written: rebuild the object in document order.
+  return exact ? o : rebuild(o, index, fields);
+}
+
+/** `o` with its keys that name a field only case-insensitively renamed, in document order (its fields are visited already). */
+function rebuild(o: Obj, index: number, fields: Record<string, number>): Obj {
   const out: Obj = {};
-  for (const k of keys) {
-    const field = fieldOf(node, k);
+  for (const k of Object.keys(o)) {
+    const field = fieldOf(index, fields, k);
     if (field === undefined) {
-      setOwn(out, k, v[k]); // not a field of runc's: kept as written, not looked into
+      setOwn(out, k, o[k]); // not a field of runc's: kept as written, not looked into
       continue;
     }
-    const child = node.p[field]!;
-    const value = visit(v[k], child);
+    const child = fields[field]!;
+    const value = field === k ? o[k] : visit(o[k], child);
     setOwn(out, field, Object.hasOwn(out, field) ? decodeInto(out[field], value, child) : value);
   }
   return out;
 }
 
-const folded = new Map<GoKeyNode, Map<string, string>>();
+// Per struct node, its field names by their folded form; made when a key first needs it (cold
+// code: plain objects and loops, no Map or iterator, which cost bun more at first use).
+const foldedNames: Array<Record<string, string> | undefined> = [];
 
-function fieldOf(node: { p: Record<string, number> }, key: string): string | undefined {
-  if (Object.hasOwn(node.p, key)) return key;
-  let names = folded.get(node);
+function fieldOf(index: number, fields: Record<string, number>, key: string): string | undefined {
+  if (Object.hasOwn(fields, key)) return key;
+  let names = foldedNames[index];
   if (!names) {
-    names = new Map(Object.keys(node.p).map((name) => [goFold(name), name]));
-    folded.set(node, names);
+    names = Object.create(null) as Record<string, string>;
+    for (const name in fields) names[goFold(name)] = name;
+    foldedNames[index] = names;
   }
-  return names.get(goFold(key));
+  return names[goFold(key)];
 }
 
 /** A later value for a field that the document already set, decoded into the earlier one as Go does. */
