@@ -78,6 +78,9 @@ t.test('keys that are no field stay as written, and are not looked into', async 
   const out = foldGoKeys(proto, 'process') as Loose;
   t.equal(Object.getPrototypeOf(out), Object.prototype, 'a "__proto__" key does not become the prototype');
   t.strictSame(Object.keys(out), ['__proto__', 'cwd']);
+  const rdma = foldGoKeys(JSON.parse('{"rdma": {"__proto__": {"HcaHandles": 1}}}'), 'resources') as Loose;
+  t.equal(Object.getPrototypeOf(rdma.rdma), Object.prototype, 'a map key "__proto__" stays a key');
+  t.strictSame(Object.getOwnPropertyDescriptor(rdma.rdma, '__proto__')?.value, { hcaHandles: 1 });
 });
 
 t.test("Go's case folding: ASCII letters, the long s and the Kelvin sign; nothing else", async (t) => {
