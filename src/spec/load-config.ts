@@ -1,11 +1,11 @@
-// Reads <bundle>/config.json (and `exec --process` files): JSON syntax, null members dropped as
-// Go reads them, then the project's schema, then semantic checks. Every failure is a ConfigError
-// whose message is `config.json <json-pointer>: <reason>`; the CLI prefixes it with
-// `tsrun: create ID: `.
+// Reads <bundle>/config.json (and `exec --process` files): JSON syntax, null members dropped and
+// keys matched to fields case-insensitively as Go reads them (go-keys.ts), then the project's
+// schema, then semantic checks. Every failure is a ConfigError whose message is
+// `config.json <json-pointer>: <reason>`; the CLI prefixes it with `tsrun: create ID: `.
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { locateJsonError } from './json-position.js';
-import { dropNullMembers } from './json-null.js';
+import { readAsGo } from './go-keys.js';
 import { checkProcessSemantics, checkSemantics, type SemanticIssue } from './semantics.js';
 import type { Process, Spec } from './types.js';
 import { schemaIssue } from './validate.js';
@@ -49,7 +49,7 @@ export function loadConfig(bundleDir: string, options: LoadConfigOptions = {}): 
 
 /** Validates the text of a config.json whose bundle is `bundleDir` (see loadConfig). */
 export function parseConfig(text: string, bundleDir: string, options: LoadConfigOptions = {}): Spec {
-  const doc = dropNullMembers(parseJson(text));
+  const doc = readAsGo(parseJson(text), 'config');
   const issue = schemaIssue('config', doc);
   if (issue) throw new ConfigError(issue.pointer, issue.reason);
   const spec = doc as Spec;
@@ -66,7 +66,7 @@ export function parseConfig(text: string, bundleDir: string, options: LoadConfig
  * it in messages. A process without `user` runs as uid 0, gid 0 (runc: Go's zero value).
  */
 export function parseProcess(text: string, file: string, options: Pick<LoadConfigOptions, 'warn'> = {}): Process {
-  const doc = dropNullMembers(parseJson(text, file));
+  const doc = readAsGo(parseJson(text, file), 'process');
   const issue = schemaIssue('process', doc);
   if (issue) throw new ConfigError(issue.pointer, issue.reason, file);
   const process = doc as Process;

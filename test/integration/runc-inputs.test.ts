@@ -1,7 +1,7 @@
 // Inputs runc (1.1.5) accepts and tsrun refused (issue 14): null members, exec --process files,
 // rootfsPropagation's recursive values, a device fileMode holding a whole st_mode, a container
-// without a mount namespace, /proc as a bind mount of a procfs. Real containers, and nothing
-// may be left on the host.
+// without a mount namespace, /proc as a bind mount of a procfs, keys that name a field only
+// case-insensitively (Go's encoding/json). Real containers, and nothing may be left on the host.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -112,6 +112,48 @@ t.test('exec --process: checked like config.json\'s process; runc\'s defaults fo
       t.match(r.stderr.trim(), message, `${name}: names the file and the pointer`);
     }
   }
+  ok(t, rt(t, ['delete', '--force', id]), 'delete');
+  await assertNoLeaks(t, before);
+});
+
+// --- keys matched case-insensitively, as Go's encoding/json does (runc's update.bats) ----------
+
+const CPUSET = '/sys/fs/cgroup/cpuset';
+function cpusetSkip(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (!existsSync(join(CPUSET, 'cgroup.procs'))) return 'needs the cgroup v1 cpuset hierarchy';
+  if (readFileSync(join(CPUSET, 'cpuset.cpus'), 'utf8').trim() === '0') return 'needs 2 CPUs';
+  return false;
+}
+
+t.test('"CPU": {"Cpus": "0"} is linux.resources.cpu.cpus (runc: Go matches keys case-insensitively); update -r and exec --process too', { skip: cpusetSkip() }, async (t) => {
+  const before = snapshotHost(t);
+  const id = uniqueId(t);
+  const path = `/tsrun-it-${id}`;
+  const b = makeBundle(t, (c) => {
+    c.linux.cgroupsPath = path;
+    c.linux.resources = { ...c.linux.resources, CPU: { Cpus: '0', Mems: '0' } };
+    c.annotations = { CPU: 'kept' };
+  }, { args: LONG });
+  await running(t, id, b);
+  const cg = (f: string) => readFileSync(join(CPUSET, path, f), 'utf8').trim();
+  t.equal(cg('cpuset.cpus'), '0', 'cpuset.cpus from "CPU": {"Cpus": "0"}');
+  t.equal(cg('cpuset.mems'), '0', 'cpuset.mems');
+  const inside = rt(t, ['exec', id, 'grep', 'Cpus_allowed_list', '/proc/1/status']);
+  t.equal(inside.stdout, 'Cpus_allowed_list:\t0\n', 'the container runs on CPU 0 only', { detail: describe(inside) });
+  const state = JSON.parse(rt(t, ['state', id]).stdout);
+  t.same(state.annotations, { CPU: 'kept' }, 'an annotation key is data: not renamed');
+
+  const res = join(b.dir, 'resources.json');
+  writeFileSync(res, JSON.stringify({ CPU: { cpus: '0', Cpus: '1' } }));
+  ok(t, rt(t, ['update', '-r', res, id]), 'update -r with "CPU": {"Cpus": "1"}');
+  t.equal(cg('cpuset.cpus'), '1', 'cpuset.cpus after update: the later key wins, as in Go');
+
+  const proc = join(b.dir, 'process.json');
+  writeFileSync(proc, JSON.stringify({ Args: ['/bin/sh', '-c', 'echo "$(id -u) $X"'], CWD: '/', User: { UID: 1000, GID: 1000 }, Env: ['PATH=/bin:/usr/bin', 'X=folded'] }));
+  const e = rt(t, ['exec', '--process', proc, id]);
+  ok(t, e, 'exec --process with capitalised keys');
+  t.equal(e.stdout, '1000 folded\n', 'User.UID and Env are the user and env');
   ok(t, rt(t, ['delete', '--force', id]), 'delete');
   await assertNoLeaks(t, before);
 });

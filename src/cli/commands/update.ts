@@ -3,7 +3,7 @@ import { TsrunError } from '../../errors.js';
 import type { Ctx } from '../context.js';
 import type { ParsedArgs } from '../table.js';
 import type { Resources } from '../../spec/types.js';
-import { dropNullMembers } from '../../spec/json-null.js';
+import { readAsGo } from '../../spec/go-keys.js';
 import { resourcesFromUpdateFlags } from '../../cgroups/update-flags.js';
 import { update } from '../../container/update.js';
 
@@ -15,7 +15,7 @@ function readResources(file: string): Resources {
     throw new TsrunError('cannot read the resources', { cause: e });
   }
   try {
-    const v: unknown = dropNullMembers(JSON.parse(text));
+    const v: unknown = readAsGo(JSON.parse(text), 'resources');
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
     return v as Resources;
   } catch (e) {
