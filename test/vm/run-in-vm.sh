@@ -9,7 +9,7 @@
 #
 # Exit codes: CMD's own; 124 when the VM timed out ($VM_TIMEOUT s, default 600); 125 when it did
 # not boot or the command's status never came back (the reason is printed on stderr).
-# Environment: VM_INIT=systemd (systemd as PID 1; VM_CGROUP=hybrid for its hybrid cgroup layout), VM_TIMEOUT, VM_MEM (default 2048, MiB), VM_SMP (default 2), VM_CPU (QEMU -cpu model,
+# Environment: VM_INIT=systemd (systemd as PID 1), VM_TIMEOUT, VM_MEM (default 2048, MiB), VM_SMP (default 2), VM_CPU (QEMU -cpu model,
 # default max: build/tsrun needs AVX2, which QEMU's default qemu64 lacks), VM_LOG, VM_KEEP=1 (keep
 # the results dir and say where), VM_INIT (default: guest.sh is PID 1 and runs CMD itself;
 # "systemd": guest-systemd.sh prepares the overlay and execs /lib/systemd/systemd, which boots
@@ -23,9 +23,7 @@ fail() { echo "run-in-vm: $*" >&2; }
 case "${VM_INIT:-}" in
   '') guest=$here/guest.sh; append=""; setup_args=() ;;
   systemd) guest=$here/guest-systemd.sh; setup_args=(--systemd)
-    # VM_CGROUP=hybrid: systemd's hybrid layout (v1 controllers, cgroup2 at /sys/fs/cgroup/unified).
-    if [ "${VM_CGROUP:-v2}" = hybrid ]; then append="systemd.unified_cgroup_hierarchy=0"
-    else append="systemd.unified_cgroup_hierarchy=1"; fi ;;
+    append="systemd.unified_cgroup_hierarchy=1" ;;
   *) fail "VM_INIT=${VM_INIT}: unknown (empty or systemd)"; exit 2 ;;
 esac
 

@@ -2,8 +2,7 @@
 // cgroup v2 hierarchy (VM_INIT=systemd, test/vm/README.md). In it: tsrun's own systemd tests
 // (guest/systemd.vm.ts: scopes, properties, update, pause, rootless over the user's bus, faults,
 // nothing left) and the engines with their systemd defaults, tsrun against runc
-// (guest/engines-systemd.vm.ts: podman, containerd's runc shim, Docker); then, in a second boot
-// with systemd's hybrid layout, the driver on cgroup v1 (guest/systemd-hybrid.vm.ts).
+// (guest/engines-systemd.vm.ts: podman, containerd's runc shim, Docker).
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,10 +25,3 @@ t.test('the systemd cgroup driver and the engines with systemd, in a systemd-boo
   });
 });
 
-t.test('the systemd cgroup driver on systemd\'s hybrid layout (v1 controllers)', async (t) => {
-  await vmLane(t, {
-    vmTimeoutS: 600,
-    env: { VM_INIT: 'systemd', VM_CGROUP: 'hybrid' },
-    files: ['test/vm/guest/systemd-hybrid.vm.ts'],
-  });
-});
