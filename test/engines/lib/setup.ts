@@ -40,10 +40,18 @@ export interface Prepared {
 }
 
 /** Runs setup.sh for the engines named (installs them, builds the image). */
+/** TSRUN_IMAGES_PREBUILT=1: setup.sh already ran (on the host of a QEMU guest, whose root overlay
+ * podman's storage cannot use); only its work dir is read. */
+export const imagesPrebuilt = (): string | undefined =>
+  process.env.TSRUN_IMAGES_PREBUILT === '1' ? (process.env.TSRUN_ENGINES_DIR ?? '/var/tmp/tsrun-engines') : undefined;
+
 export async function prepare(engines: string[]): Promise<Prepared> {
-  const r = await cmd(['bash', join(enginesDir, 'setup.sh'), ...engines], { timeoutMs: 15 * 60_000 });
-  if (r.code !== 0) throw new Error(`test/engines/setup.sh ${engines.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
-  const work = r.stdout.trim().split('\n').pop() ?? '';
+  let work = imagesPrebuilt();
+  if (work === undefined) {
+    const r = await cmd(['bash', join(enginesDir, 'setup.sh'), ...engines], { timeoutMs: 15 * 60_000 });
+    if (r.code !== 0) throw new Error(`test/engines/setup.sh ${engines.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+    work = r.stdout.trim().split('\n').pop() ?? '';
+  }
   return {
     work,
     image: readFileSync(join(work, 'image', 'NAME'), 'utf8').trim(),
