@@ -30,6 +30,8 @@ export interface RootfsContext {
   userns: boolean;
   /** The container gets its own cgroup namespace. */
   cgroupns: boolean;
+  /** A mount of the config binds the host's /sys recursively (set by the plan itself). */
+  hostSysBound?: boolean;
   /** The host directory of the container's cgroup in a hierarchy (for cgroup bind mounts). */
   cgroupDir: (h: HostCgroupMount) => string | undefined;
   /** fd (in tsrun-init) of a user namespace holding an idmapped mount's mappings. */
@@ -115,7 +117,11 @@ export function planRootfs(spec: Spec, ctx: RootfsContext, hooksSync: PlanOp[]):
   ops.push({ op: Op.ROOTFS, strs: [ctx.rootfs], what: `open the rootfs ${ctx.rootfs}` });
 
   const mounts = spec.mounts ?? [];
-  for (const m of mounts) ops.push(...planMount(m, ctx));
+  // runc's rootless spec binds the host's /sys recursively: its cgroup2 submount is then in the
+  // way of a new cgroup2 mount (EBUSY), and runc falls back to binding the container's cgroup.
+  const sysFromHost = mounts.some((m) => path.posix.normalize(m.destination) === '/sys' && isBind(m) && (m.options ?? []).includes('rbind'));
+  const mountCtx = sysFromHost ? { ...ctx, hostSysBound: true } : ctx;
+  for (const m of mounts) ops.push(...planMount(m, mountCtx));
 
   const devBound = mounts.some((m) => path.posix.normalize(m.destination) === '/dev' && isBind(m));
   if (!devBound) {
@@ -264,7 +270,7 @@ function planCgroupMount(m: Mount, dest: string, flags: number, ctx: RootfsConte
   const base = flags & ~(MS.RDONLY | MS.REMOUNT);
   const unifiedOnly = hier.length === 1 && hier[0]!.version === 2 && hier[0]!.mountPoint === '/sys/fs/cgroup';
   if (unifiedOnly) {
-    if (ctx.cgroupns) {
+    if (ctx.cgroupns && !(ctx.userns && ctx.hostSysBound)) {
       ops.push({ op: Op.MOUNT, ints: [flags, 1, 0o755], strs: ['cgroup2', dest, 'cgroup2', ''], what: `mount "cgroup2" on "${dest}"` });
     } else {
       const src = ctx.cgroupDir(hier[0]!);

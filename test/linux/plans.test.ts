@@ -88,6 +88,15 @@ const CASES: Array<[string, (c: Config) => void, Partial<CreatePlanInput>?, Para
     c.linux.namespaces.push({ type: 'cgroup' });
     c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] });
   }, {}, { paths: HOST_PATHS }],
+  // runc spec --rootless on pure v2: /sys is the host's, rbound; cgroup2 cannot be mounted over its
+  // cgroup2 submount (EBUSY), so the container's cgroup is bound there, as runc's fallback does.
+  ['rootless-v2-host-sys', (c) => {
+    c.linux.namespaces.push({ type: 'cgroup' }, { type: 'user' });
+    c.linux.uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    c.linux.gidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+    c.mounts.push({ destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] });
+    c.mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] });
+  }, {}, { paths: { ...HOST_PATHS, '/sys': 'dir' }, cgroupMounts: [{ name: 'unified', mountPoint: '/sys/fs/cgroup', version: 2, options: '' }] }],
 ];
 
 for (const [name, patch, more, hostOpts] of CASES) {
