@@ -95,6 +95,8 @@ t.test('a container that fills its pids limit', async (t) => {
     c.linux.resources = { ...c.linux.resources, pids: { limit }, cpu: { quota: 20000, period: 100000 } };
   }, ['sh', '-c', `sh -c '${bomb}' & exec sleep 100000`], async (id) => {
     const full = await waitUntil(() => Number(cgroupFile(id, 'pids', 'pids.current')) >= limit, { timeoutMs: 30_000 });
+    // The cgroup can be full a moment before the next fork is refused (a loaded host): wait for it.
+    await waitUntil(() => /max [1-9]/.test(cgroupFile(id, 'pids', 'pids.events') ?? ''), { timeoutMs: 10_000 });
     const events = cgroupFile(id, 'pids', 'pids.events') ?? '';
     t.match(events, /max [1-9]/, 'forks were refused (pids.events)');
     return full;
