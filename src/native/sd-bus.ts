@@ -325,52 +325,28 @@ class SdBusConnection implements Bus {
 
 const END = Symbol('end');
 
+/** Fixed-size basic types: their size and how a value is written (little-endian, as on x86-64). */
+const FIXED: Record<string, [number, (b: Buffer, v: unknown) => unknown]> = {
+  b: [4, (b, v) => b.writeInt32LE(v ? 1 : 0)],
+  y: [1, (b, v) => b.writeUInt8(Number(v))],
+  n: [2, (b, v) => b.writeInt16LE(Number(v))],
+  q: [2, (b, v) => b.writeUInt16LE(Number(v))],
+  i: [4, (b, v) => b.writeInt32LE(Number(v))],
+  h: [4, (b, v) => b.writeInt32LE(Number(v))],
+  u: [4, (b, v) => b.writeUInt32LE(Number(v))],
+  x: [8, (b, v) => b.writeBigInt64LE(BigInt(v as bigint | number))],
+  t: [8, (b, v) => b.writeBigUInt64LE(BigInt(v as bigint | number))],
+  d: [8, (b, v) => b.writeDoubleLE(Number(v))],
+};
+
 /** The bytes sd_bus_message_append_basic reads for a basic type (strings: the C string itself). */
 function basicBuffer(c: string, v: unknown): Buffer {
-  let b: Buffer;
-  switch (c) {
-    case 's':
-    case 'o':
-    case 'g':
-      return Buffer.from(`${String(v)}\0`, 'utf8');
-    case 'b':
-      b = Buffer.alloc(4);
-      b.writeInt32LE(v ? 1 : 0);
-      return b;
-    case 'y':
-      return Buffer.from([Number(v)]);
-    case 'n':
-      b = Buffer.alloc(2);
-      b.writeInt16LE(Number(v));
-      return b;
-    case 'q':
-      b = Buffer.alloc(2);
-      b.writeUInt16LE(Number(v));
-      return b;
-    case 'i':
-    case 'h':
-      b = Buffer.alloc(4);
-      b.writeInt32LE(Number(v));
-      return b;
-    case 'u':
-      b = Buffer.alloc(4);
-      b.writeUInt32LE(Number(v));
-      return b;
-    case 'x':
-      b = Buffer.alloc(8);
-      b.writeBigInt64LE(BigInt(v as bigint | number));
-      return b;
-    case 't':
-      b = Buffer.alloc(8);
-      b.writeBigUInt64LE(BigInt(v as bigint | number));
-      return b;
-    case 'd':
-      b = Buffer.alloc(8);
-      b.writeDoubleLE(Number(v));
-      return b;
-    default:
-      throw new BusError(`cannot append a value of type ${c}`, undefined);
-  }
+  if (c === 's' || c === 'o' || c === 'g') return Buffer.from(`${String(v)}\0`, 'utf8');
+  const fixed = FIXED[c];
+  if (!fixed) throw new BusError(`cannot append a value of type ${c}`, undefined);
+  const b = Buffer.alloc(fixed[0]);
+  fixed[1](b, v);
+  return b;
 }
 
 /** "sa(ss)u" -> ["s", "a(ss)", "u"]. */
