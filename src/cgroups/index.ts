@@ -7,4 +7,4 @@ export { applyResources, checkResourcesForMode } from './resources.js';
 export type { RuncStats } from './stats.js';
 export { stats, statsToJSON } from './stats.js';
 export { CgroupError, setWarningHandler } from './fs.js';
-export { startScope, updateScope, scopeState, userManagerCgroup } from './systemd/scope.js';
+export { startScope, updateScope, userManagerCgroup } from './systemd/scope.js';

@@ -72,6 +72,12 @@ export function setMemoryV2(d: CgDir, r: Resources): void {
   if (low !== '') d.write('memory.low', low);
 }
 
+/** cpu.max as it is: the quota ("max" or microseconds) and the period ("100000" when unreadable). */
+export function readCpuMax(d: CgDir): { quota: string; period: string } {
+  const [quota = 'max', period = '100000'] = (d.read('cpu.max') ?? 'max 100000').trim().split(/\s+/);
+  return { quota, period };
+}
+
 export function setCpuV2(d: CgDir, r: Resources): void {
   const c = r.cpu;
   if (!c) return;
@@ -95,7 +101,7 @@ export function setCpuV2(d: CgDir, r: Resources): void {
   }
   if (c.quota || c.period) {
     // cpu.max holds both: keep the current value of the one not given (runc update relies on its config for that).
-    const [curQuota, curPeriod] = (d.read('cpu.max') ?? 'max 100000').trim().split(/\s+/);
+    const { quota: curQuota, period: curPeriod } = readCpuMax(d);
     let quota: string;
     if (c.quota) quota = c.quota > 0 ? String(c.quota) : 'max';
     else quota = curQuota ?? 'max';

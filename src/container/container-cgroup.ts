@@ -9,27 +9,25 @@ import { rootlessCgroups } from './rootless.js';
 /** runc's rules for where the cgroup is; systemd driver, rootless: inside the user's systemd instance. */
 export function resolveContainerCgroup(ctx: Ctx, spec: Spec, id: string): CgroupHandle {
   if (!ctx.systemdCgroup) return resolveCgroup(spec.linux?.cgroupsPath, id, { systemd: false });
+  // The cgroupsPath form was judged with the bundle (spec/systemd-cgroup.ts), before any bus is asked.
   const rootless = rootlessCgroups(ctx.rootless);
-  const place = resolveCgroup(spec.linux?.cgroupsPath, id, { systemd: true, rootless });
-  if (!rootless) return place;
-  return resolveCgroup(spec.linux?.cgroupsPath, id, { systemd: true, rootless, managerCgroup: userManagerCgroup() });
+  return resolveCgroup(spec.linux?.cgroupsPath, id, { systemd: true, rootless, managerCgroup: rootless ? userManagerCgroup() : undefined });
 }
 
 /**
  * systemd driver: the transient unit with the init in it and the properties for the resources;
  * then the hierarchies systemd does not manage (v1) are joined, and the memory limit written, as
- * placeCgroup does for cgroupfs. Returns the resources for the files.
+ * placeCgroup does for cgroupfs.
  */
-export function enterSystemdScope(id: string, cgroup: CgroupHandle, pid: number, spec: Spec): Resources | undefined {
-  const resources = startScope(cgroup, pid, {
+export function enterSystemdScope(id: string, cgroup: CgroupHandle, pid: number, spec: Spec): void {
+  startScope(cgroup, pid, {
     description: `tsrun container ${id}`,
     resources: spec.linux?.resources,
     devices: effectiveDeviceRules(spec),
     annotations: spec.annotations,
   });
-  createCgroup(cgroup, memoryBound(resources));
+  createCgroup(cgroup, memoryBound(spec.linux?.resources));
   addProcess(cgroup, pid);
-  return resources;
 }
 
 

@@ -210,8 +210,6 @@ async function launch(
   }
   const stateOf = (pid: number) => ({ ociVersion: spec.ociVersion, id: o.id, status: 'creating' as const, pid, bundle, annotations: spec.annotations });
   let launched;
-  // What is written into the cgroup's files once the init is ready (systemd may round a CPU quota).
-  let fileResources = spec.linux?.resources;
   trace('create: launching');
   // The init runs under the memory limit from its clone (v2) or its first op (v1), so it must
   // find its own binary in the page cache: read in by its page faults, it would be charged to the
@@ -230,7 +228,7 @@ async function launch(
       native,
       cgroup: useCgroup && !cgroup.systemd ? openEntry(cgroup) : undefined,
       onSpawn: (pid) => {
-        if (cgroup.systemd) fileResources = enterSystemdScope(o.id, cgroup, pid, spec);
+        if (cgroup.systemd) enterSystemdScope(o.id, cgroup, pid, spec);
         moveNetDevices(spec.linux?.netDevices, netnsPath(spec.linux?.namespaces, pid));
         fault('create:spawn');
       },
@@ -263,7 +261,7 @@ async function launch(
   fault('create:ready');
   // Like runc, the other limits apply once the init has built the rootfs (it mknod()s devices
   // that the device rules may deny).
-  if (useCgroup) applyResources(cgroup, { ...laterResources(fileResources), devices: effectiveDeviceRules(spec) });
+  if (useCgroup) applyResources(cgroup, { ...laterResources(spec.linux?.resources), devices: effectiveDeviceRules(spec) });
   record.pid = launched.pid;
   record.pidStartTime = readStartTime(launched.pid) ?? 0;
   trace('create: resources applied');

@@ -219,9 +219,9 @@ async function restoreLocked(
       keepFds: [...fds].sort((a, b) => a - b),
       onSpawn: (pid) => {
         // As runc: CRIU restores from inside the container's cgroup, with the limits set.
-        const resources = cgroup.systemd ? enterSystemdScope(o.id, cgroup, pid, spec) : spec.linux?.resources;
-        if (!cgroup.systemd) addProcess(cgroup, pid);
-        applyResources(cgroup, { ...resources, devices: effectiveDeviceRules(spec) });
+        if (cgroup.systemd) enterSystemdScope(o.id, cgroup, pid, spec);
+        else addProcess(cgroup, pid);
+        applyResources(cgroup, { ...spec.linux?.resources, devices: effectiveDeviceRules(spec) });
         opts.cgRoot = cgroupRoots(pid);
       },
       onNotify,

@@ -11,6 +11,7 @@ export async function update(ctx: Ctx, id: string, resources: Resources): Promis
     const { devices: _ignored, ...rest } = resources;
     checkResourcesForMode(rest, cgroup.mode ?? detectMode());
     // systemd driver: the unit's properties first (runc), then the files.
-    await applyResources(cgroup, cgroup.systemd ? updateScope(cgroup, rest) : rest);
+    if (cgroup.systemd) updateScope(cgroup, rest);
+    await applyResources(cgroup, rest);
   });
 }

@@ -18,11 +18,7 @@ export function jobTimeoutMs(): number {
 export class Systemd {
   private versionCache: number | undefined;
 
-  private constructor(
-    private readonly bus: Bus,
-    /** "the system instance" or "the user instance": for messages. */
-    readonly instance: string,
-  ) {}
+  private constructor(private readonly bus: Bus) {}
 
   /** The system instance, or (rootless) the user's own, over the session bus. */
   static connect(user: boolean): Systemd {
@@ -33,7 +29,7 @@ export class Systemd {
     } catch (e) {
       throw new CgroupError(`systemd cgroup driver: cannot reach ${instance}: ${(e as Error).message}`);
     }
-    const sd = new Systemd(bus, instance);
+    const sd = new Systemd(bus);
     try {
       sd.version();
     } catch (e) {
@@ -123,18 +119,6 @@ export class Systemd {
       this.call('SetUnitProperties', 'sba(sv)', [unit, true, properties.map((p) => [p.name, { sig: p.sig, value: p.value }])]);
     } catch (e) {
       throw this.fail(`set the properties of unit ${unit}`, e);
-    }
-  }
-
-  /** The unit's ActiveState, or undefined when systemd does not know it. */
-  activeState(unit: string): string | undefined {
-    try {
-      const [path] = this.call('GetUnit', 's', [unit], 'o') as [string];
-      const [v] = this.bus.call(SYSTEMD, path, PROPERTIES, 'Get', 'ss', ['org.freedesktop.systemd1.Unit', 'ActiveState'], 'v') as [{ value: unknown }];
-      return String(v.value);
-    } catch (e) {
-      if (e instanceof BusError && e.busName?.endsWith('.NoSuchUnit')) return undefined;
-      throw this.fail(`look up unit ${unit}`, e);
     }
   }
 

@@ -50,16 +50,10 @@ export function unitProperties(s: ScopeSpec): UnitProperty[] {
   return props;
 }
 
-export interface MappedResources {
-  properties: UnitProperty[];
-  /** The resources to write into the cgroup's files afterwards. */
-  resources: Resources;
-}
-
 /** runc's genV1ResourcesProperties / genV2ResourcesProperties, for systemd `version`. */
-export function resourceProperties(r: Resources | undefined, v2: boolean, version: number, devices?: readonly DeviceCgroup[]): MappedResources {
+export function resourceProperties(r: Resources | undefined, v2: boolean, version: number, devices?: readonly DeviceCgroup[]): UnitProperty[] {
   const props: UnitProperty[] = [];
-  const res: Resources = structuredClone(r ?? {});
+  const res: Resources = r ?? {};
   if (devices) props.push(...deviceProperties(devices, version));
   const mem = res.memory ?? {};
   const cpu = res.cpu ?? {};
@@ -83,8 +77,8 @@ export function resourceProperties(r: Resources | undefined, v2: boolean, versio
     if (cpu.cpus) props.push(prop('AllowedCPUs', 'ay', rangeToBits(cpu.cpus, 'linux.resources.cpu.cpus')));
     if (cpu.mems) props.push(prop('AllowedMemoryNodes', 'ay', rangeToBits(cpu.mems, 'linux.resources.cpu.mems')));
   }
-  if (v2 && res.unified) props.push(...unifiedProperties(res.unified, version, res));
-  return { properties: dedupe(props), resources: res };
+  if (v2 && res.unified) props.push(...unifiedProperties(res.unified, version));
+  return dedupe(props);
 }
 
 /** Later properties of the same name win in systemd too; sending one keeps `systemctl show` tidy. */
@@ -145,7 +139,7 @@ export function rangeToBits(list: string, field: string): Uint8Array {
 }
 
 /** runc's unifiedResToSystemdProps: the linux.resources.unified keys systemd has a property for. */
-function unifiedProperties(unified: Record<string, string>, version: number, res: Resources): UnitProperty[] {
+function unifiedProperties(unified: Record<string, string>, version: number): UnitProperty[] {
   const props: UnitProperty[] = [];
   const field = (k: string) => `linux.resources.unified[${JSON.stringify(k)}]`;
   const num = (k: string, v: string): bigint => {

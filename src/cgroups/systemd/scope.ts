@@ -3,7 +3,8 @@
 // written by the cgroupfs code, into the unit's delegated cgroup, as runc does.
 import type { DeviceCgroup, Resources } from '../../spec/types.js';
 import { join } from 'node:path';
-import { CgroupError, readOptional } from '../fs.js';
+import { CgroupError, cgDir, readOptional } from '../fs.js';
+import { readCpuMax } from '../v2.js';
 import type { CgroupHandle } from '../paths.js';
 import { detectMode, layout } from '../paths.js';
 import { annotationProperties } from './gvariant.js';
@@ -35,41 +36,29 @@ export interface ScopeOptions {
   annotations: Record<string, string> | undefined;
 }
 
-/**
- * Starts the container's transient unit with `pid` in it and the resources systemd has properties
- * for; returns the resources to write into the cgroup's files afterwards (a CPU quota rounded as
- * systemd rounds it).
- */
-export function startScope(h: CgroupHandle, pid: number, o: ScopeOptions): Resources {
+/** Starts the container's transient unit with `pid` in it and the resources systemd has properties for. */
+export function startScope(h: CgroupHandle, pid: number, o: ScopeOptions): void {
   const sd = systemdFor(h);
   const v2 = (h.mode ?? detectMode()) === 'unified';
   const unit = unitOf(h);
-  const mapped = resourceProperties(o.resources, v2, sd.version(), o.devices);
+  const resources = resourceProperties(o.resources, v2, sd.version(), o.devices);
   const properties = [
     ...unitProperties({ unit, slice: h.slice ?? 'system.slice', description: o.description, pid, v2 }),
-    ...mapped.properties,
+    ...resources,
     ...annotationProperties(o.annotations),
   ];
   sd.startUnit(unit, properties);
-  return mapped.resources;
 }
 
-/** `update`: the unit's properties first, then (by the caller) the files; returns those resources. */
-export function updateScope(h: CgroupHandle, resources: Resources): Resources {
+/** `update`: the unit's properties (the caller writes the files afterwards, as runc does). */
+export function updateScope(h: CgroupHandle, resources: Resources): void {
   const sd = systemdFor(h);
-  const mapped = resourceProperties(withCurrentCpuMax(h, resources), (h.mode ?? detectMode()) === 'unified', sd.version());
-  sd.setProperties(unitOf(h), mapped.properties);
-  return mapped.resources;
+  sd.setProperties(unitOf(h), resourceProperties(withCurrentCpuMax(h, resources), (h.mode ?? detectMode()) === 'unified', sd.version()));
 }
 
 /** Stops the unit (systemd removes its cgroup) and resets it if it failed: nothing of it is left. */
 export function stopScope(h: CgroupHandle): void {
   systemdFor(h).stopUnit(unitOf(h));
-}
-
-/** The unit's state as systemd reports it (tests, diagnostics). */
-export function scopeState(h: CgroupHandle): string | undefined {
-  return systemdFor(h).activeState(unitOf(h));
 }
 
 /** Rootless: where the user's systemd instance keeps its units' cgroups. */
@@ -88,9 +77,9 @@ function withCurrentCpuMax(h: CgroupHandle, r: Resources): Resources {
   let quota = -1;
   let period = 100000;
   if (l.v2) {
-    const [q, p] = (readOptional(join(l.v2.dir, 'cpu.max')) ?? 'max 100000').trim().split(/\s+/);
-    quota = q === 'max' || q === undefined ? -1 : Number(q);
-    period = Number(p ?? 100000);
+    const cur = readCpuMax(cgDir(l.v2.dir));
+    quota = cur.quota === 'max' ? -1 : Number(cur.quota);
+    period = Number(cur.period);
   } else {
     const cpu = l.v1.get('cpu');
     if (cpu) {
