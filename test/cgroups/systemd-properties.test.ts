@@ -20,13 +20,13 @@ t.test('a scope: Slice, Delegate, the pid, accounting, no default dependencies (
 });
 
 t.test('v2 resources', async (t) => {
-  const { properties, resources } = resourceProperties({
+  const resources = {
     memory: { limit: 64 << 20, reservation: 32 << 20, swap: 128 << 20 },
     cpu: { shares: 1024, quota: 12345, period: 100000, cpus: '0-2,5', mems: '0' },
     pids: { limit: 0 },
     blockIO: { weight: 500 },
-  }, true, 252);
-  const p = byName(properties);
+  };
+  const p = byName(resourceProperties(resources, true, 252));
   t.same(p.MemoryMax, ['t', 64n << 20n]);
   t.same(p.MemoryLow, ['t', 32n << 20n]);
   t.same(p.MemorySwapMax, ['t', 64n << 20n], 'swap alone, as cgroup v2 counts it');
@@ -38,29 +38,29 @@ t.test('v2 resources', async (t) => {
   t.same(p.AllowedCPUs, ['ay', Uint8Array.from([0b100111])]);
   t.same(p.AllowedMemoryNodes, ['ay', Uint8Array.from([1])]);
   t.same(p.IOWeight, ['t', 4950n], 'blkio 500 is io.weight 4950');
-  const old = byName(resourceProperties({ cpu: { cpus: '1', period: 50000 } }, true, 241).properties);
+  const old = byName(resourceProperties({ cpu: { cpus: '1', period: 50000 } }, true, 241));
   t.notOk('AllowedCPUs' in old, 'systemd < 244 has no AllowedCPUs');
   t.notOk('CPUQuotaPeriodUSec' in old, 'systemd < 242 has no CPUQuotaPeriodUSec');
   t.same(old.CPUQuotaPerSecUSec, ['t', U64_MAX], 'a period alone: no quota');
-  t.same(byName(resourceProperties({ memory: { limit: -1 }, pids: { limit: -1 } }, true, 252).properties), { MemoryMax: ['t', U64_MAX], MemorySwapMax: ['t', U64_MAX], TasksMax: ['t', U64_MAX] }, 'unlimited memory: unlimited swap');
+  t.same(byName(resourceProperties({ memory: { limit: -1 }, pids: { limit: -1 } }, true, 252)), { MemoryMax: ['t', U64_MAX], MemorySwapMax: ['t', U64_MAX], TasksMax: ['t', U64_MAX] }, 'unlimited memory: unlimited swap');
 });
 
 t.test('v1 resources', async (t) => {
-  const p = byName(resourceProperties({ memory: { limit: 1 << 20 }, cpu: { shares: 512 }, blockIO: { weight: 300 }, pids: { limit: 7 } }, false, 252).properties);
+  const p = byName(resourceProperties({ memory: { limit: 1 << 20 }, cpu: { shares: 512 }, blockIO: { weight: 300 }, pids: { limit: 7 } }, false, 252));
   t.same(p, { MemoryLimit: ['t', 1n << 20n], CPUShares: ['t', 512n], BlockIOWeight: ['t', 300n], TasksMax: ['t', 7n] });
 });
 
 t.test('unified keys systemd has properties for', async (t) => {
   const r = { unified: { 'memory.high': '1000000', 'memory.min': 'max', 'pids.max': '0', 'cpu.max': '50000 100000', 'cpu.weight': '7', 'io.max': '8:0 rbps=1' } };
-  const { properties, resources } = resourceProperties(r, true, 252);
-  const p = byName(properties);
+  const resources = structuredClone(r);
+  const p = byName(resourceProperties(resources, true, 252));
   t.same(p.MemoryHigh, ['t', 1000000n]);
   t.same(p.MemoryMin, ['t', U64_MAX]);
   t.same(p.TasksMax, ['t', 1n]);
   t.same(p.CPUQuotaPerSecUSec, ['t', 500000n]);
   t.same(p.CPUWeight, ['t', 7n]);
   t.same(resources.unified, r.unified, 'files get every key');
-  t.same(byName(resourceProperties({ unified: { 'cpu.idle': '1', 'cpu.weight': '7' } }, true, 252).properties), { CPUWeight: ['t', 0n] }, 'idle wins over weight');
+  t.same(byName(resourceProperties({ unified: { 'cpu.idle': '1', 'cpu.weight': '7' } }, true, 252)), { CPUWeight: ['t', 0n] }, 'idle wins over weight');
   t.throws(() => resourceProperties({ unified: { 'memory.max': 'lots' } }, true, 252), /linux.resources.unified\["memory.max"\]: invalid value "lots"/);
 });
 

@@ -25,12 +25,10 @@ export interface LaneOptions {
   vmTimeoutS: number;
 }
 
-function runSuite(t: Test, o: LaneOptions): Promise<Outcome> {
+/** Runs a host-side script of the lane (suite.sh, run-in-vm.sh) to its end, killed at the test's teardown. */
+export function runScript(t: Test, script: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn('bash', [join(here, 'suite.sh'), ...(o.files ?? [])], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...o.env, VM_TIMEOUT: String(o.vmTimeoutS) },
-    });
+    const child = spawn('bash', [join(here, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => (stdout += b));
@@ -46,7 +44,7 @@ function runSuite(t: Test, o: LaneOptions): Promise<Outcome> {
 const clip = (s: string, n = 6000): string => (s.length > n ? `…${s.slice(-n)}` : s);
 
 export async function vmLane(t: Test, o: LaneOptions): Promise<void> {
-  const r = await runSuite(t, o);
+  const r = await runScript(t, 'suite.sh', o.files ?? [], { ...o.env, VM_TIMEOUT: String(o.vmTimeoutS) });
   // run-in-vm.sh / setup.sh / suite.sh say on stderr why the VM did not run the suites.
   const reasons = r.stderr.split('\n').filter((l) => /^(run-in-vm|vm-setup|vm-suite): /.test(l));
   const summary = reasons.find((l) => / booted in /.test(l));

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { runtimeUnderTest, waitUntil } from '../../helpers/index.js';
+import { show, unitsNamed } from './systemctl.js';
 
 const IMAGES = process.env.TSRUN_ENGINES_DIR ?? '/var/tmp/tsrun-engines';
 const IMAGE_NAME = existsSync(join(IMAGES, 'image', 'NAME')) ? readFileSync(join(IMAGES, 'image', 'NAME'), 'utf8').trim() : '';
@@ -31,15 +32,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, 
 
 function ok(t: Test, r: Out, what = r.what): boolean {
   return t.equal(r.status, 0, `${what} succeeds`, { cmd: r.what, stdout: r.stdout.slice(-1500), stderr: r.stderr.slice(-1500) });
-}
-
-/** Units systemd knows (any state) whose name contains s. */
-function units(s: string): string[] {
-  return run('systemctl', ['list-units', '--all', '--no-legend', '--plain']).stdout.split('\n').filter((l) => l.includes(s)).map((l) => l.trim().split(/\s+/)[0]!);
-}
-
-function showProp(unit: string, prop: string): string {
-  return run('systemctl', ['show', unit, '-p', prop, '--value']).stdout.trim();
 }
 
 /** A daemon of the test's own, stopped at teardown. */
@@ -82,8 +74,8 @@ t.test('podman with its default cgroup_manager (systemd)', { skip: !IMAGE_NAME &
       ok(t, podman('--runtime', runtime, 'run', '-d', '--name', name, '--memory', '64m', IMAGE_NAME, 'sleep', '1000'), 'podman run -d');
       const id = podman('inspect', '--format', '{{.Id}}', name).stdout.trim();
       const unit = `libpod-${id}.scope`;
-      t.same(units(id).filter((u) => u === unit), [unit], `systemd has ${unit}`);
-      t.equal(showProp(unit, 'MemoryMax'), String(64 << 20), 'MemoryMax from --memory');
+      t.same(unitsNamed(id).filter((u) => u === unit), [unit], `systemd has ${unit}`);
+      t.equal(show(unit, 'MemoryMax').MemoryMax, String(64 << 20), 'MemoryMax from --memory');
       const x = podman('exec', name, 'echo', 'hi');
       ok(t, x, 'podman exec');
       t.equal(x.stdout.trim(), 'hi');
@@ -91,14 +83,14 @@ t.test('podman with its default cgroup_manager (systemd)', { skip: !IMAGE_NAME &
       ok(t, st, 'podman stats');
       t.match(st.stdout, /mem_usage|MemUsage/i, 'stats has memory usage');
       if (ok(t, podman('update', '--memory', '96m', name), 'podman update')) {
-        t.equal(showProp(unit, 'MemoryMax'), String(96 << 20), 'MemoryMax after update');
+        t.equal(show(unit, 'MemoryMax').MemoryMax, String(96 << 20), 'MemoryMax after update');
       }
       ok(t, podman('pause', name), 'podman pause');
       t.equal(podman('inspect', '--format', '{{.State.Status}}', name).stdout.trim(), 'paused');
       ok(t, podman('unpause', name), 'podman unpause');
       ok(t, podman('stop', '-t', '2', name), 'podman stop');
       ok(t, podman('rm', name), 'podman rm');
-      t.same(units(id), [], 'no unit of the container is left');
+      t.same(unitsNamed(id), [], 'no unit of the container is left');
     });
   }
 });
@@ -119,15 +111,15 @@ t.test('containerd: the runc shim with the systemd cgroup manager (SystemdCgroup
       const r = ctr('run', '--rm', '--runc-binary', rt.path, '--runc-systemd-cgroup', '--cgroup', `system.slice:ctr:${id}`, IMAGE_NAME, id, 'sh', '-c', 'cat /proc/self/cgroup; echo done');
       ok(t, r, 'ctr run --rm');
       t.match(r.stdout, /done/, 'the process ran');
-      t.same(units(`ctr-${id}`), [], 'no unit left');
+      t.same(unitsNamed(`ctr-${id}`), [], 'no unit left');
       const bg = `${id}-bg`;
       ok(t, ctr('run', '-d', '--runc-binary', rt.path, '--runc-systemd-cgroup', '--cgroup', `system.slice:ctr:${bg}`, IMAGE_NAME, bg, 'sleep', '1000'), 'ctr run -d');
-      t.equal(showProp(`ctr-${bg}.scope`, 'ActiveState'), 'active', `ctr-${bg}.scope is active`);
+      t.equal(show(`ctr-${bg}.scope`, 'ActiveState').ActiveState, 'active', `ctr-${bg}.scope is active`);
       ok(t, ctr('tasks', 'kill', '-s', 'SIGKILL', bg), 'ctr tasks kill');
       await waitUntil(() => !ctr('tasks', 'ls').stdout.includes(`${bg} `) || /STOPPED/.test(ctr('tasks', 'ls').stdout), { timeoutMs: 20_000 });
       ok(t, ctr('tasks', 'delete', bg), 'ctr tasks delete');
       ok(t, ctr('containers', 'delete', bg), 'ctr containers delete');
-      t.same(units(`ctr-${bg}`), [], 'no unit left');
+      t.same(unitsNamed(`ctr-${bg}`), [], 'no unit left');
     });
   }
 });
@@ -163,12 +155,12 @@ t.test('Docker with native.cgroupdriver=systemd', { skip: !IMAGE_NAME && 'no ima
       ok(t, docker('run', '-d', '--name', name, '--runtime', runtime, '--network', 'none', '--memory', '64m', IMAGE_NAME, 'sleep', '1000'), 'docker run -d');
       const id = docker('inspect', '--format', '{{.Id}}', name).stdout.trim();
       const unit = `docker-${id}.scope`;
-      t.equal(showProp(unit, 'ActiveState'), 'active', `${unit} is active`);
-      t.equal(showProp(unit, 'MemoryMax'), String(64 << 20), 'MemoryMax from --memory');
+      t.equal(show(unit, 'ActiveState').ActiveState, 'active', `${unit} is active`);
+      t.equal(show(unit, 'MemoryMax').MemoryMax, String(64 << 20), 'MemoryMax from --memory');
       const x = docker('exec', name, 'echo', 'in');
       ok(t, x, 'docker exec');
       ok(t, docker('rm', '-f', name), 'docker rm -f');
-      t.same(units(id), [], 'no unit left');
+      t.same(unitsNamed(id), [], 'no unit left');
     });
   }
 });

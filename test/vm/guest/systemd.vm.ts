@@ -10,26 +10,11 @@ import { FAULT_STEPS } from '../../../src/container/fault.js';
 import {
   type Config, context, describe, makeBundle, readOut, rt, runtimeUnderTest, sampleRootfs, stateOf, uniqueId, waitUntil, type RtResult,
 } from '../../helpers/index.js';
+import { show, systemctl, unitsNamed } from './systemctl.js';
 
 const CG = '/sys/fs/cgroup';
 const LONG = ['sh', '-c', 'echo started; exec sleep 1000'];
 const sd = (t: Test, args: string[], env?: NodeJS.ProcessEnv): RtResult => rt(t, ['--systemd-cgroup', ...args], env ? { env } : {});
-
-function systemctl(...args: string[]): string {
-  const r = spawnSync('systemctl', args, { encoding: 'utf8', timeout: 30_000 });
-  return `${r.stdout}${r.stderr}`.trim();
-}
-
-/** `systemctl show UNIT -p A -p B` as a map. */
-function show(unit: string, ...props: string[]): Record<string, string> {
-  const out = systemctl('show', unit, ...props.flatMap((p) => ['-p', p]));
-  return Object.fromEntries(out.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
-}
-
-/** Every unit systemd knows whose name mentions s (loaded, active or failed). */
-function unitsNamed(s: string): string[] {
-  return systemctl('list-units', '--all', '--no-legend', '--plain').split('\n').filter((l) => l.includes(s));
-}
 
 function ok(t: Test, r: RtResult, what: string): boolean {
   return t.equal(r.status, 0, `${what} succeeds`, { detail: describe(r) });
